@@ -1,0 +1,2 @@
+//! The `vitalcheck` command.
+fn main() {}

@@ -1,0 +1,237 @@
+//! [`Target`]: one thing to probe, parsed from a URL-like string.
+
+use super::{ExecProbe, HttpProbe, TcpProbe, UnixProbe};
+use crate::redact::redact_str;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use url::Url;
+
+/// One thing to probe, with the options of its kind.
+///
+/// Parsed from a string ([`FromStr`]):
+///
+/// | input | kind |
+/// |---|---|
+/// | `http://host[:port]/path`, `https://…` | [`HttpProbe`] |
+/// | `tcp://host:port`, `host:port`, `[::1]:port` | [`TcpProbe`] |
+/// | `unix:///run/app.sock` | [`UnixProbe`] |
+/// | `exec:pg_isready -h db` | [`ExecProbe`] (argv split with shell-words rules, no shell) |
+///
+/// ```
+/// use vitalcheck::probe::Target;
+/// let t: Target = "db.internal:5432".parse().unwrap();
+/// assert_eq!(t.to_string(), "tcp://db.internal:5432");
+/// let err = "ftp://files".parse::<Target>().unwrap_err();
+/// assert!(err.to_string().contains("\"ftp://files\""));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Target {
+    /// An HTTP or HTTPS endpoint.
+    Http(HttpProbe),
+    /// A TCP port.
+    Tcp(TcpProbe),
+    /// A command to run.
+    Exec(ExecProbe),
+    /// A Unix-domain socket.
+    Unix(UnixProbe),
+}
+
+impl Target {
+    /// The kind's name: `http`, `tcp`, `exec` or `unix`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Target::Http(_) => "http",
+            Target::Tcp(_) => "tcp",
+            Target::Exec(_) => "exec",
+            Target::Unix(_) => "unix",
+        }
+    }
+
+    /// An exec target from a command line, split with shell-words rules (no shell).
+    pub fn exec(command: &str) -> Result<Target, TargetError> {
+        let argv = shell_words::split(command)
+            .map_err(|e| TargetError::new(command, format!("cannot split the command: {e}")))?;
+        if argv.is_empty() {
+            return Err(TargetError::new(command, "the command is empty; expected a program and its arguments"));
+        }
+        Ok(Target::Exec(ExecProbe::new(argv)))
+    }
+}
+
+/// A target string that could not be parsed. `Display` quotes the input (secrets redacted)
+/// and says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid target {input:?}: {reason}")]
+pub struct TargetError {
+    input: String,
+    reason: String,
+}
+
+impl TargetError {
+    fn new(input: &str, reason: impl Into<String>) -> Self {
+        TargetError { input: redact_str(input), reason: reason.into() }
+    }
+
+    /// The input, as quoted in the message (secrets redacted).
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+
+    /// Why it was rejected.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+const EXPECTED: &str =
+    "expected http://HOST[:PORT]/PATH, https://…, tcp://HOST:PORT, HOST:PORT, unix:///PATH or exec:COMMAND";
+
+impl FromStr for Target {
+    type Err = TargetError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(TargetError::new(input, format!("the target is empty; {EXPECTED}")));
+        }
+        if let Some(command) = s.strip_prefix("exec:") {
+            return Target::exec(command);
+        }
+        if let Some((scheme, rest)) = s.split_once("://") {
+            return match scheme.to_ascii_lowercase().as_str() {
+                "http" | "https" => parse_http(input, s),
+                "tcp" => parse_host_port(input, rest),
+                "unix" => parse_unix(input, rest),
+                other => Err(TargetError::new(input, format!("unsupported scheme {other:?}; {EXPECTED}"))),
+            };
+        }
+        parse_host_port(input, s)
+    }
+}
+
+fn parse_http(input: &str, s: &str) -> Result<Target, TargetError> {
+    let url = Url::parse(s).map_err(|e| TargetError::new(input, format!("not a valid URL: {e}")))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(TargetError::new(input, "the URL has no host"));
+    }
+    Ok(Target::Http(HttpProbe::new(url)))
+}
+
+fn parse_host_port(input: &str, s: &str) -> Result<Target, TargetError> {
+    let s = s.trim_end_matches('/');
+    let Some((host, port)) = s.rsplit_once(':') else {
+        return Err(TargetError::new(input, format!("missing port; {EXPECTED}")));
+    };
+    let bracketed = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
+    if host.is_empty() {
+        return Err(TargetError::new(input, "missing host before the port"));
+    }
+    let host = match bracketed {
+        Some(ip) if ip.parse::<std::net::Ipv6Addr>().is_ok() => ip,
+        Some(_) => return Err(TargetError::new(input, "brackets must hold an IPv6 address, like [::1]:5432")),
+        None if host.contains(':') => {
+            return Err(TargetError::new(input, "an IPv6 address must be written in brackets, like [::1]:5432"));
+        }
+        None => host,
+    };
+    if host.contains(['/', '@', ' ', '?', '#']) {
+        return Err(TargetError::new(input, format!("{host:?} is not a host name; {EXPECTED}")));
+    }
+    let port: u16 = port
+        .parse()
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| TargetError::new(input, format!("port {port:?} is not a number from 1 to 65535")))?;
+    Ok(Target::Tcp(TcpProbe::new(host, port)))
+}
+
+fn parse_unix(input: &str, rest: &str) -> Result<Target, TargetError> {
+    if rest.is_empty() {
+        return Err(TargetError::new(input, "missing socket path; expected unix:///path/to.sock"));
+    }
+    Ok(Target::Unix(UnixProbe::new(PathBuf::from(rest))))
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Http(p) => fmt::Display::fmt(p, f),
+            Target::Tcp(p) => fmt::Display::fmt(p, f),
+            Target::Exec(p) => fmt::Display::fmt(p, f),
+            Target::Unix(p) => fmt::Display::fmt(p, f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Target {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn reject(s: &str) -> String {
+        match s.parse::<Target>() {
+            Ok(t) => panic!("{s} parsed as {t}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn http_and_https() {
+        assert!(matches!(parse("http://127.0.0.1:8080/health"), Target::Http(_)));
+        assert!(matches!(parse("HTTPS://example.com"), Target::Http(_)));
+        assert_eq!(parse("http://localhost:3000/x?y=1").to_string(), "http://localhost:3000/x?y=1");
+    }
+
+    #[test]
+    fn http_password_redacted_in_display() {
+        assert_eq!(parse("http://u:pw@h/").to_string(), "http://u:***@h/");
+    }
+
+    #[test]
+    fn tcp_forms() {
+        for (input, shown) in [
+            ("tcp://db:5432", "tcp://db:5432"),
+            ("db:5432", "tcp://db:5432"),
+            ("127.0.0.1:6379", "tcp://127.0.0.1:6379"),
+            ("[::1]:80", "tcp://[::1]:80"),
+            ("tcp://[::1]:80/", "tcp://[::1]:80"),
+        ] {
+            assert_eq!(parse(input).to_string(), shown, "{input}");
+        }
+    }
+
+    #[test]
+    fn unix_and_exec() {
+        assert_eq!(parse("unix:///run/app.sock").to_string(), "unix:///run/app.sock");
+        let Target::Exec(e) = parse("exec:pg_isready -h 'my db'") else { panic!() };
+        assert_eq!(e.argv, ["pg_isready", "-h", "my db"]);
+    }
+
+    #[test]
+    fn errors_quote_input_and_say_what_was_expected() {
+        let e = reject("ftp://x");
+        assert!(e.starts_with("invalid target \"ftp://x\": unsupported scheme \"ftp\""), "{e}");
+        assert!(e.contains("expected http://"), "{e}");
+        assert!(reject("localhost").contains("missing port"));
+        assert!(reject("db:99999").contains("port \"99999\" is not a number from 1 to 65535"));
+        assert!(reject("db:0").contains("port \"0\""));
+        assert!(reject(":80").contains("missing host"));
+        assert!(reject("::1:80").contains("brackets"));
+        assert!(reject("").contains("empty"));
+        assert!(reject("exec:").contains("empty"));
+        assert!(reject("exec:echo 'unclosed").contains("cannot split"));
+        assert!(reject("unix://").contains("missing socket path"));
+        assert!(reject("http://").contains("not a valid URL"));
+    }
+
+    #[test]
+    fn error_redacts_password() {
+        let e = reject("http://u:hunter2@h:99999/");
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+}
