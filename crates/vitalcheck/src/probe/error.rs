@@ -3,6 +3,7 @@
 use serde::Serialize;
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The phase of a probe that was running when it failed or timed out.
@@ -116,14 +117,15 @@ impl fmt::Display for ErrorKind {
 /// `Display` reads `TARGET: KIND: DETAIL`, with any password or token in the target
 /// redacted, e.g. `http://127.0.0.1:8080/health: connection refused: nothing listening on
 /// 127.0.0.1:8080`. Use [`kind`](Self::kind) in code; the message text is for people and
-/// may change. The underlying error, if any, is in [`source`](StdError::source).
-#[derive(Debug)]
+/// may change. The underlying error, if any, is in [`source`](StdError::source). Cheap to
+/// clone (the source is shared).
+#[derive(Debug, Clone)]
 pub struct ProbeError {
     kind: ErrorKind,
     target: String,
     detail: String,
     elapsed: Duration,
-    source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+    source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
 }
 
 impl ProbeError {
@@ -134,7 +136,7 @@ impl ProbeError {
 
     /// Attaches the underlying error.
     pub fn with_source(mut self, source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
-        self.source = Some(source.into());
+        self.source = Some(Arc::from(source.into()));
         self
     }
 

@@ -33,7 +33,7 @@ pub mod unix;
 
 pub use error::{ErrorKind, Phase, ProbeError};
 pub use exec::ExecProbe;
-pub use http::{BodyExpectation, HttpClient, HttpMethod, HttpProbe, StatusSet};
+pub use http::{BodyExpectation, ExpectationError, HttpClient, HttpMethod, HttpProbe, StatusSet, StatusSetError};
 pub use observation::{Observation, Phases};
 pub use target::{Target, TargetError};
 pub use tcp::TcpProbe;

@@ -1,1 +1,0 @@
-//! Waiting until targets are healthy.
