@@ -1,2 +1,79 @@
-//! The `vitalcheck` command.
-fn main() {}
+//! `vitalcheck`: wait for services to be healthy, and check them.
+//!
+//! A thin binary over the `vitalcheck` library: parse flags (clap), dispatch to
+//! `cmd/<subcommand>.rs`, map the outcome to an exit code.
+
+mod cmd;
+mod duration;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+const ABOUT: &str = "Health checks for services: wait until they are up, or check them once.";
+
+const LONG_ABOUT: &str = "\
+Health checks for services: wait until they are up, or check them once.
+
+Targets are written the same way everywhere:
+  http://HOST[:PORT]/PATH   https://...   an HTTP request; 2xx is healthy by default
+  tcp://HOST:PORT  or  HOST:PORT         a TCP connect
+  unix:///PATH.sock                      a Unix-socket connect
+  exec:COMMAND  or  --exec COMMAND       a command run without a shell; exit 0 is healthy
+
+Failures say exactly what went wrong: refused (nothing listening), timeout (and in
+which phase: dns, connect, tls, first byte, body, exec), dns, tls, HTTP status,
+protocol (garbage, closed mid-response, redirect loop), expectation, exit code.
+Passwords and tokens in URLs are never printed.";
+
+#[derive(Debug, Parser)]
+#[command(name = "vitalcheck", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Block until targets are healthy, then optionally run a command.
+    Wait(cmd::wait::WaitArgs),
+    /// Probe each target once and report status, latency and error kind.
+    Check(cmd::check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("vitalcheck: cannot start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Wait(args) => cmd::wait::run(args).await,
+            Command::Check(args) => cmd::check::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("vitalcheck: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -15,3 +15,20 @@ pub struct ExpectationError {
     input: String,
     reason: String,
 }
+
+impl BodyExpectation {
+    /// The body contains `text`.
+    pub fn contains(text: impl Into<String>) -> Self {
+        BodyExpectation::Contains(text.into())
+    }
+
+    /// SKELETON.
+    pub fn regex(pattern: &str) -> Result<Self, ExpectationError> {
+        Err(ExpectationError { input: pattern.into(), reason: "SKELETON".into() })
+    }
+
+    /// SKELETON.
+    pub fn json(spec: &str) -> Result<Self, ExpectationError> {
+        Err(ExpectationError { input: spec.into(), reason: "SKELETON".into() })
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand, plus the flags they share.
+
+pub(crate) mod check;
+pub(crate) mod probe_args;
+pub(crate) mod wait;

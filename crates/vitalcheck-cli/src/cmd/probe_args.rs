@@ -1,0 +1,195 @@
+//! Flags shared by `wait` and `check`: which targets, and how to probe them.
+
+use crate::duration::parse_duration;
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use std::time::Duration;
+use vitalcheck::probe::{BodyExpectation, HttpMethod, StatusSet, Target};
+
+/// HTTP method for http(s) targets.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Method {
+    Get,
+    Head,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// One line per target for people.
+    Text,
+    /// One JSON document on stdout (see the README for the schema).
+    Json,
+}
+
+/// Targets and probe options.
+#[derive(Debug, Args)]
+pub(crate) struct ProbeArgs {
+    /// Targets: http://HOST[:PORT]/PATH, https://..., tcp://HOST:PORT or HOST:PORT,
+    /// unix:///PATH.sock, exec:COMMAND.
+    #[arg(value_name = "TARGET")]
+    pub(crate) targets: Vec<String>,
+
+    /// Also probe this command (split like a shell would, but run without a shell);
+    /// healthy when it exits 0. Repeatable.
+    #[arg(long = "exec", value_name = "CMD")]
+    pub(crate) exec: Vec<String>,
+
+    /// Accepted HTTP statuses, e.g. 200-399,404 or 2xx [default: 200-299]
+    #[arg(long, value_name = "LIST")]
+    pub(crate) status: Option<String>,
+
+    /// Extra HTTP request header, "Name: value". Repeatable. Values are never printed.
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub(crate) headers: Vec<String>,
+
+    /// HTTP method.
+    #[arg(long, value_enum, default_value_t = Method::Get)]
+    pub(crate) method: Method,
+
+    /// The HTTP body must contain this text.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) expect_body: Option<String>,
+
+    /// The HTTP body must match this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub(crate) expect_regex: Option<String>,
+
+    /// The HTTP body must be JSON with this pointer, optionally equal to a value:
+    /// '/status' or '/status == "ok"'.
+    #[arg(long, value_name = "POINTER[==VALUE]")]
+    pub(crate) expect_json: Option<String>,
+
+    /// Accept any TLS certificate (self-signed, expired, wrong host).
+    #[arg(short = 'k', long)]
+    pub(crate) insecure: bool,
+
+    /// Do not follow HTTP redirects (a 3xx is then judged by --status).
+    #[arg(long)]
+    pub(crate) no_redirects: bool,
+
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Text)]
+    pub(crate) output: OutputFormat,
+
+    /// Print nothing; the exit code says it all.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+
+    /// Print every attempt, not only the outcome.
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+}
+
+impl ProbeArgs {
+    /// The targets to probe, with the HTTP options applied to the http(s) ones.
+    pub(crate) fn build_targets(&self) -> Result<Vec<Target>> {
+        let mut targets = Vec::with_capacity(self.targets.len() + self.exec.len());
+        for raw in &self.targets {
+            targets.push(raw.parse::<Target>()?);
+        }
+        for command in &self.exec {
+            targets.push(Target::exec(command)?);
+        }
+        if targets.is_empty() {
+            bail!("no targets given: name at least one TARGET or --exec CMD (see --help)");
+        }
+        let http = self.http_options()?;
+        let mut any_http = false;
+        for target in &mut targets {
+            if let Target::Http(probe) = target {
+                any_http = true;
+                http.apply(probe);
+            }
+        }
+        if !any_http && http.is_set() {
+            bail!(
+                "--status, --header, --method, --expect-*, --insecure and --no-redirects apply to http(s) targets, and none was given"
+            );
+        }
+        Ok(targets)
+    }
+
+    fn http_options(&self) -> Result<HttpOptions> {
+        let mut headers = http::HeaderMap::new();
+        for raw in &self.headers {
+            let (name, value) = raw
+                .split_once(':')
+                .with_context(|| format!("invalid --header {:?}: expected \"Name: value\"", redact_header(raw)))?;
+            let name = http::HeaderName::from_bytes(name.trim().as_bytes())
+                .with_context(|| format!("invalid --header name {:?}", name.trim()))?;
+            let mut value = http::HeaderValue::from_str(value.trim())
+                .with_context(|| format!("invalid --header value for {name}: control characters are not allowed"))?;
+            value.set_sensitive(true);
+            headers.append(name, value);
+        }
+        let mut expect = Vec::new();
+        if let Some(text) = &self.expect_body {
+            expect.push(BodyExpectation::contains(text));
+        }
+        if let Some(pattern) = &self.expect_regex {
+            expect.push(BodyExpectation::regex(pattern)?);
+        }
+        if let Some(spec) = &self.expect_json {
+            expect.push(BodyExpectation::json(spec)?);
+        }
+        let accept = self.status.as_deref().map(str::parse::<StatusSet>).transpose()?;
+        Ok(HttpOptions {
+            headers,
+            accept,
+            expect,
+            method: match self.method {
+                Method::Get => HttpMethod::Get,
+                Method::Head => HttpMethod::Head,
+            },
+            insecure: self.insecure,
+            no_redirects: self.no_redirects,
+        })
+    }
+}
+
+/// `Name: value` with the value hidden, for error messages.
+fn redact_header(raw: &str) -> String {
+    match raw.split_once(':') {
+        Some((name, _)) => format!("{name}: ***"),
+        None => raw.chars().take(40).collect(),
+    }
+}
+
+struct HttpOptions {
+    headers: http::HeaderMap,
+    accept: Option<StatusSet>,
+    expect: Vec<BodyExpectation>,
+    method: HttpMethod,
+    insecure: bool,
+    no_redirects: bool,
+}
+
+impl HttpOptions {
+    fn is_set(&self) -> bool {
+        !self.headers.is_empty()
+            || self.accept.is_some()
+            || !self.expect.is_empty()
+            || self.method != HttpMethod::Get
+            || self.insecure
+            || self.no_redirects
+    }
+
+    fn apply(&self, probe: &mut vitalcheck::probe::HttpProbe) {
+        probe.headers.extend(self.headers.clone());
+        if let Some(accept) = &self.accept {
+            probe.accept = accept.clone();
+        }
+        probe.expect.extend(self.expect.iter().cloned());
+        probe.method = self.method;
+        probe.insecure = self.insecure;
+        if self.no_redirects {
+            probe.max_redirects = 0;
+        }
+    }
+}
+
+/// Parses a duration flag (clap value parser).
+pub(crate) fn duration_arg(s: &str) -> Result<Duration, String> {
+    parse_duration(s)
+}
