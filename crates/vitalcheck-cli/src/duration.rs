@@ -10,9 +10,9 @@ pub(crate) fn parse_duration(input: &str) -> Result<Duration, String> {
         return Duration::try_from_secs_f64(secs)
             .map_err(|_| format!("{input:?} is not a duration: expected a non-negative number of seconds"));
     }
-    let signed: jiff::SignedDuration = s
-        .parse()
-        .map_err(|_| format!("{input:?} is not a duration: expected e.g. 500ms, 5s, 2m, 1h30m or a number of seconds"))?;
+    let signed: jiff::SignedDuration = s.parse().map_err(|_| {
+        format!("{input:?} is not a duration: expected e.g. 500ms, 5s, 2m, 1h30m or a number of seconds")
+    })?;
     Duration::try_from(signed).map_err(|_| format!("{input:?} is negative: expected a duration like 5s"))
 }
 

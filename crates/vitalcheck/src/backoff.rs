@@ -209,10 +209,10 @@ impl Backoff {
     /// Checks for nonsense: a multiplier below 1 or not finite, a first delay above the
     /// cap, zero attempts.
     pub fn validate(&self) -> Result<(), BackoffError> {
-        if let Strategy::Exponential { multiplier } = self.strategy {
-            if !multiplier.is_finite() || multiplier < 1.0 {
-                return Err(BackoffError::Multiplier(multiplier));
-            }
+        if let Strategy::Exponential { multiplier } = self.strategy
+            && (!multiplier.is_finite() || multiplier < 1.0)
+        {
+            return Err(BackoffError::Multiplier(multiplier));
         }
         if self.initial > self.max_delay {
             return Err(BackoffError::InitialAboveMax { initial: self.initial, max_delay: self.max_delay });
@@ -294,10 +294,8 @@ impl Iterator for BackoffIter {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {
-        if let Some(max) = self.backoff.max_attempts {
-            if self.retry.saturating_add(1) >= max {
-                return None;
-            }
+        if self.backoff.max_attempts.is_some_and(|max| self.retry.saturating_add(1) >= max) {
+            return None;
         }
         let delay = self.backoff.jittered_delay(self.retry, &mut self.rng);
         self.retry = self.retry.saturating_add(1);

@@ -60,12 +60,12 @@ pub fn redact_url(url: &Url) -> String {
 /// assert_eq!(vitalcheck::redact::redact_str("http://u:pw@h:99999/"), "http://u:***@h:99999/");
 /// ```
 pub fn redact_str(input: &str) -> String {
-    if let Ok(url) = Url::parse(input) {
-        if url.has_host() {
-            let redacted = redact_url(&url);
-            // Quote the input as the user wrote it unless something had to be hidden.
-            return if redacted == url.as_str() { input.to_string() } else { redacted };
-        }
+    if let Ok(url) = Url::parse(input)
+        && url.has_host()
+    {
+        let redacted = redact_url(&url);
+        // Quote the input as the user wrote it unless something had to be hidden.
+        return if redacted == url.as_str() { input.to_string() } else { redacted };
     }
     let Some(scheme_end) = input.find("://") else {
         return input.to_string();

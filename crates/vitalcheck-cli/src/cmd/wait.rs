@@ -153,10 +153,10 @@ pub(crate) async fn run(args: WaitArgs) -> Result<ExitCode> {
     let targets = args.probe.build_targets()?;
     let (backoff, deadline, deadline_mode) = args.schedule()?;
     let ctx = ProbeContext::new();
-    let reports: Arc<Mutex<Vec<TargetReport>>> = Arc::new(Mutex::new(
-        targets.iter().map(|t| TargetReport::pending(t.to_string(), t.kind_name())).collect(),
-    ));
-    let printer = Printer { text: args.probe.output == OutputFormat::Text && !args.probe.quiet, verbose: args.probe.verbose };
+    let reports: Arc<Mutex<Vec<TargetReport>>> =
+        Arc::new(Mutex::new(targets.iter().map(|t| TargetReport::pending(t.to_string(), t.kind_name())).collect()));
+    let printer =
+        Printer { text: args.probe.output == OutputFormat::Text && !args.probe.quiet, verbose: args.probe.verbose };
     let pollers: Vec<HealthPoller> = targets
         .into_iter()
         .enumerate()
@@ -179,8 +179,7 @@ pub(crate) async fn run(args: WaitArgs) -> Result<ExitCode> {
         })
         .collect();
 
-    let outcome =
-        if args.any { wait_any(pollers).await.map(|_| ()) } else { wait_all(pollers).await.map(|_| ()) };
+    let outcome = if args.any { wait_any(pollers).await.map(|_| ()) } else { wait_all(pollers).await.map(|_| ()) };
     if let Err(err) = &outcome {
         if err.is_usage() {
             return Err(anyhow::Error::msg(err.to_string()));

@@ -54,10 +54,8 @@ pub async fn wait_any(pollers: Vec<HealthPoller>) -> Result<(usize, Observation)
 }
 
 fn combine(mut errors: Vec<WaitError>) -> WaitError {
-    if errors.len() == 1 {
-        if let Some(only) = errors.pop() {
-            return only;
-        }
+    match errors.len() {
+        1 => errors.remove(0),
+        _ => WaitError::Several(errors),
     }
-    WaitError::Several(errors)
 }

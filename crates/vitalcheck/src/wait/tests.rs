@@ -105,7 +105,8 @@ async fn deadline_replaces_the_attempt_count() {
 #[tokio::test(start_paused = true)]
 async fn deadline_without_preset_is_unlimited() {
     let script = Script::failing(ErrorKind::Refused);
-    let poller = HealthPoller::new("tcp://t:1").max_delay(MS * 100).initial_delay(MS * 100).deadline(Duration::from_secs(10));
+    let poller =
+        HealthPoller::new("tcp://t:1").max_delay(MS * 100).initial_delay(MS * 100).deadline(Duration::from_secs(10));
     let (_, seen) = run(poller, &script).await;
     assert!(seen.len() > 30, "more than the default 30 attempts: {}", seen.len());
 }
