@@ -1,6 +1,8 @@
 //! The http probe against real loopback servers: well-behaved axum apps and raw TCP peers
 //! that misbehave on purpose.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use axum::Router;
@@ -258,7 +260,7 @@ async fn localhost_reaches_an_ipv6_only_listener() {
 #[tokio::test]
 async fn self_signed_tls_needs_insecure() {
     let addr = serve_tls_self_signed().await;
-    for host in ["127.0.0.1".to_string(), format!("localhost")] {
+    for host in ["127.0.0.1".to_string(), "localhost".to_string()] {
         let url = format!("https://{host}:{}/", addr.port());
         let err = expect_err(probe(&url, LONG, |_| {}).await);
         assert_eq!(err.kind(), ErrorKind::Tls, "{err}");

@@ -320,6 +320,7 @@ impl fmt::Debug for HttpProbe {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -135,6 +135,7 @@ impl FromStr for StatusSet {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
