@@ -271,6 +271,25 @@ async fn self_signed_tls_needs_insecure() {
 }
 
 #[tokio::test]
+async fn http2_over_tls_with_keep_alive() {
+    let router = Router::new().route("/v", get(|version: axum::http::Version| async move { format!("{version:?}") }));
+    let (addr, accepted) = serve_tls_router(router).await;
+    let url = format!("https://localhost:{}/v", addr.port());
+    let ctx = ProbeContext::new();
+    for _ in 0..3 {
+        let obs = probe_in(&ctx, &url, LONG, |p| {
+            p.insecure = true;
+            p.keep_alive = true;
+            p.expect.push(BodyExpectation::contains("HTTP/2.0"));
+        })
+        .await
+        .expect("healthy over h2");
+        assert_eq!(obs.detail, "200 OK");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
 async fn tls_to_a_plain_http_server_is_tls_error() {
     let addr = serve(app()).await;
     let err = expect_err(probe(&format!("https://{addr}/health"), LONG, |p| p.insecure = true).await);

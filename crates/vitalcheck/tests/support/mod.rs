@@ -109,20 +109,27 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("local addr").port()
 }
 
-/// A TLS server on 127.0.0.1:0 with a fresh self-signed certificate for `localhost` and
-/// 127.0.0.1, answering every request `200 OK` with body `secure`.
-pub async fn serve_tls_self_signed() -> SocketAddr {
+/// A rustls server configuration with a fresh self-signed certificate for `localhost` and
+/// 127.0.0.1, offering the `alpn` protocols.
+pub fn self_signed_config(alpn: &[&[u8]]) -> Arc<rustls::ServerConfig> {
     use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
     let certified =
         rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).expect("cert");
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .expect("versions")
         .with_no_client_auth()
         .with_single_cert(vec![certified.cert.der().clone()], key)
         .expect("server config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Arc::new(config)
+}
+
+/// A raw TLS server on 127.0.0.1:0 (self-signed, no ALPN) answering every request
+/// `200 OK` with body `secure` over HTTP/1.1.
+pub async fn serve_tls_self_signed() -> SocketAddr {
+    let acceptor = tokio_rustls::TlsAcceptor::from(self_signed_config(&[]));
     serve_raw(move |stream| {
         let acceptor = acceptor.clone();
         async move {
@@ -134,4 +141,42 @@ pub async fn serve_tls_self_signed() -> SocketAddr {
         }
     })
     .await
+}
+
+/// A TLS listener for axum: accepts TCP, then the TLS handshake (failed handshakes skipped).
+pub struct TlsListener {
+    tcp: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, addr)) = self.tcp.accept().await else { continue };
+            if let Ok(tls) = self.acceptor.accept(stream).await {
+                self.accepted.fetch_add(1, Ordering::SeqCst);
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// Serves `router` over TLS (self-signed, ALPN h2 and http/1.1) on 127.0.0.1:0; counts
+/// TLS connections.
+pub async fn serve_tls_router(router: Router) -> (SocketAddr, Arc<AtomicUsize>) {
+    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = tcp.local_addr().expect("local addr");
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let acceptor = tokio_rustls::TlsAcceptor::from(self_signed_config(&[b"h2", b"http/1.1"]));
+    let listener = TlsListener { tcp, acceptor, accepted: Arc::clone(&accepted) };
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (addr, accepted)
 }
