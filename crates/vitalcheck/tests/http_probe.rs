@@ -290,6 +290,24 @@ async fn http2_over_tls_with_keep_alive() {
 }
 
 #[tokio::test]
+async fn silent_tls_server_times_out_in_tls() {
+    let addr = serve_raw(|mut s| async move { hold(&mut s).await }).await;
+    let err = expect_err(probe(&format!("https://{addr}/"), SHORT, |p| p.insecure = true).await);
+    assert_eq!(err.kind(), ErrorKind::Timeout(Phase::Tls), "{err}");
+}
+
+#[tokio::test]
+async fn keep_alive_follows_same_origin_redirects_on_one_connection() {
+    let (addr, accepted) = serve_counting(app()).await;
+    let ctx = ProbeContext::new();
+    for _ in 0..2 {
+        let obs = probe_in(&ctx, &format!("http://{addr}/r1"), LONG, |p| p.keep_alive = true).await.expect("healthy");
+        assert_eq!(obs.detail, "200 OK, after 3 redirects");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
 async fn tls_to_a_plain_http_server_is_tls_error() {
     let addr = serve(app()).await;
     let err = expect_err(probe(&format!("https://{addr}/health"), LONG, |p| p.insecure = true).await);

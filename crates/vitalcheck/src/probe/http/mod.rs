@@ -31,6 +31,9 @@ use std::fmt;
 use tokio::time::Instant;
 use url::Url;
 
+/// How much of a redirect's body is read to keep its connection alive for the next hop.
+const REDIRECT_BODY_LIMIT: usize = 64 << 10;
+
 /// The `User-Agent` sent unless the probe sets one.
 const DEFAULT_USER_AGENT: &str = concat!("vitalcheck/", env!("CARGO_PKG_VERSION"));
 
@@ -133,6 +136,9 @@ impl HttpProbe {
                 .map_err(|detail| ProbeError::new(ErrorKind::Protocol, &shown, detail))?;
             match next {
                 Some(next) => {
+                    if self.keep_alive {
+                        self.recycle(ctx, &url, answer, deadline, &shown).await;
+                    }
                     strip_credentials(&mut headers, &url, &next);
                     url = next;
                 }
@@ -179,6 +185,18 @@ impl HttpProbe {
         let mut phases = conn.phases;
         phases.first_byte = Some(first_byte_start.elapsed());
         Ok(Answer { conn, response, phases })
+    }
+
+    /// Keeps the connection of a redirect answer for the next hop when its (small) body
+    /// can be read to the end; otherwise drops it.
+    async fn recycle(&self, ctx: &ProbeContext, url: &Url, answer: Answer, deadline: Instant, shown: &str) {
+        let Answer { conn, mut response, .. } = answer;
+        if let Ok(BodyRead { truncated: false, .. }) =
+            read_body(response.body_mut(), REDIRECT_BODY_LIMIT, deadline, shown).await
+        {
+            drop(response);
+            ctx.http().put_idle(OriginKey::new(url, self.insecure), conn);
+        }
     }
 
     /// Judges the final answer: status, then body expectations.
