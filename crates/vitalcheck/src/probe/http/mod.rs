@@ -11,6 +11,7 @@
 mod client;
 mod exchange;
 mod expect;
+mod headers;
 mod redirect;
 mod status_set;
 #[cfg(feature = "tls")]
@@ -24,7 +25,7 @@ use super::{ErrorKind, Observation, Phases, ProbeContext, ProbeError};
 use crate::redact::redact_url;
 use client::{Conn, OriginKey};
 use exchange::{BodyRead, build_request, read_body, send};
-use http::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
+use http::header::{HeaderName, HeaderValue};
 use hyper::body::Incoming;
 use redirect::{Redirects, strip_credentials};
 use std::fmt;
@@ -33,9 +34,6 @@ use url::Url;
 
 /// How much of a redirect's body is read to keep its connection alive for the next hop.
 const REDIRECT_BODY_LIMIT: usize = 64 << 10;
-
-/// The `User-Agent` sent unless the probe sets one.
-const DEFAULT_USER_AGENT: &str = concat!("vitalcheck/", env!("CARGO_PKG_VERSION"));
 
 /// The HTTP method of a probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -127,7 +125,7 @@ impl HttpProbe {
         let start = Instant::now();
         let shown = self.to_string();
         let mut url = self.url.clone();
-        let mut headers = self.request_headers();
+        let mut headers = headers::request_headers(&self.headers, &self.url);
         let mut redirects = Redirects::new(&url, self.max_redirects);
         loop {
             let answer = self.round_trip(ctx, &url, &headers, deadline, &shown).await?;
@@ -247,25 +245,6 @@ impl HttpProbe {
         let obs = Observation::healthy(start.elapsed(), detail).with_phases(phases).with_http_status(status.as_u16());
         Ok(obs)
     }
-
-    /// The headers sent: the probe's own, plus `User-Agent` and Basic credentials from the
-    /// URL unless set.
-    fn request_headers(&self) -> http::HeaderMap {
-        let mut headers = self.headers.clone();
-        if !headers.contains_key(USER_AGENT) {
-            headers.insert(USER_AGENT, HeaderValue::from_static(DEFAULT_USER_AGENT));
-        }
-        if !headers.contains_key(AUTHORIZATION) && (!self.url.username().is_empty() || self.url.password().is_some()) {
-            let user = percent_decode(self.url.username());
-            let pass = percent_decode(self.url.password().unwrap_or_default());
-            let creds = base64([user, b":".to_vec(), pass].concat().as_slice());
-            if let Ok(mut value) = HeaderValue::from_str(&format!("Basic {creds}")) {
-                value.set_sensitive(true);
-                headers.insert(AUTHORIZATION, value);
-            }
-        }
-        headers
-    }
 }
 
 /// `1 MiB`, `64 KiB`, or `1000 bytes`.
@@ -275,43 +254,6 @@ fn size(bytes: usize) -> String {
         b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
         b => format!("{b} bytes"),
     }
-}
-
-fn percent_decode(s: &str) -> Vec<u8> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 impl fmt::Display for HttpProbe {
@@ -343,15 +285,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_and_percent_decode() {
-        assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
-        assert_eq!(base64(b"a"), "YQ==");
-        assert_eq!(base64(b"ab"), "YWI=");
-        assert_eq!(base64(b""), "");
-        assert_eq!(percent_decode("p%40ss%2"), b"p@ss%2");
-    }
-
-    #[test]
     fn sizes() {
         assert_eq!(size(1 << 20), "1 MiB");
         assert_eq!(size(64 << 10), "64 KiB");
@@ -369,14 +302,5 @@ mod tests {
         let e = HttpProbe::new(Url::parse("http://h/").unwrap()).header("bad name", "v").unwrap_err();
         assert_eq!(e.to_string(), "invalid header \"bad name\": not a valid header name");
         assert!(HttpProbe::new(Url::parse("http://h/").unwrap()).header("x", "a\nb").is_err());
-    }
-
-    #[test]
-    fn basic_auth_and_user_agent_from_defaults() {
-        let p = HttpProbe::new(Url::parse("http://user:pa%40ss@h/").unwrap());
-        let h = p.request_headers();
-        assert_eq!(h[AUTHORIZATION], format!("Basic {}", base64(b"user:pa@ss")));
-        assert!(h[AUTHORIZATION].is_sensitive());
-        assert_eq!(h[USER_AGENT], DEFAULT_USER_AGENT);
     }
 }
