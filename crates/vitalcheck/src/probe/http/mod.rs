@@ -82,6 +82,15 @@ pub struct InvalidHeader {
     reason: &'static str,
 }
 
+/// What every step of one probe run shares.
+struct Run<'a> {
+    ctx: &'a ProbeContext,
+    deadline: Instant,
+    start: Instant,
+    /// The target as shown in errors (secrets redacted).
+    shown: String,
+}
+
 /// The answer that will be judged, and the connection it came on.
 struct Answer {
     conn: Conn,
@@ -122,25 +131,24 @@ impl HttpProbe {
     }
 
     pub(crate) async fn run(&self, ctx: &ProbeContext, deadline: Instant) -> Result<Observation, ProbeError> {
-        let start = Instant::now();
-        let shown = self.to_string();
+        let run = Run { ctx, deadline, start: Instant::now(), shown: self.to_string() };
         let mut url = self.url.clone();
         let mut headers = headers::request_headers(&self.headers, &self.url);
         let mut redirects = Redirects::new(&url, self.max_redirects);
         loop {
-            let answer = self.round_trip(ctx, &url, &headers, deadline, &shown).await?;
+            let answer = self.round_trip(&run, &url, &headers).await?;
             let next = redirects
                 .next(&url, answer.response.status(), answer.response.headers())
-                .map_err(|detail| ProbeError::new(ErrorKind::Protocol, &shown, detail))?;
+                .map_err(|detail| ProbeError::new(ErrorKind::Protocol, &run.shown, detail))?;
             match next {
                 Some(next) => {
                     if self.keep_alive {
-                        self.recycle(ctx, &url, answer, deadline, &shown).await;
+                        self.recycle(&run, &url, answer).await;
                     }
                     strip_credentials(&mut headers, &url, &next);
                     url = next;
                 }
-                None => return self.judge(ctx, &url, answer, redirects.followed(), start, deadline, &shown).await,
+                None => return self.judge(&run, &url, answer, redirects.followed()).await,
             }
         }
     }
@@ -148,38 +156,30 @@ impl HttpProbe {
     /// Sends one request to `url` and waits for the response head. With `keep_alive`, a
     /// kept connection is tried first and, when it fails before any answer, once more on a
     /// fresh connection.
-    async fn round_trip(
-        &self,
-        ctx: &ProbeContext,
-        url: &Url,
-        headers: &http::HeaderMap,
-        deadline: Instant,
-        shown: &str,
-    ) -> Result<Answer, ProbeError> {
-        let kept = if self.keep_alive { ctx.http().take_idle(&OriginKey::new(url, self.insecure)) } else { None };
+    async fn round_trip(&self, run: &Run<'_>, url: &Url, headers: &http::HeaderMap) -> Result<Answer, ProbeError> {
+        let kept = if self.keep_alive { run.ctx.http().take_idle(&OriginKey::new(url, self.insecure)) } else { None };
         if let Some(conn) = kept {
-            match self.send_on(conn, url, headers, deadline, shown).await {
+            match self.send_on(run, conn, url, headers).await {
                 Ok(answer) => return Ok(answer),
                 Err(failure) if !failure.retryable => return Err(failure.error),
                 Err(_) => {} // The kept connection went stale: open a fresh one.
             }
         }
-        let conn = ctx.http().connect(url, self.insecure, deadline, shown).await?;
-        self.send_on(conn, url, headers, deadline, shown).await.map_err(|f| f.error)
+        let conn = run.ctx.http().connect(url, self.insecure, run.deadline, &run.shown).await?;
+        self.send_on(run, conn, url, headers).await.map_err(|f| f.error)
     }
 
     async fn send_on(
         &self,
+        run: &Run<'_>,
         mut conn: Conn,
         url: &Url,
         headers: &http::HeaderMap,
-        deadline: Instant,
-        shown: &str,
     ) -> Result<Answer, exchange::SendFailure> {
-        let req = build_request(self.method, url, headers, conn.sender.is_h2(), shown)
+        let req = build_request(self.method, url, headers, conn.sender.is_h2(), &run.shown)
             .map_err(|error| exchange::SendFailure { error, retryable: false })?;
         let first_byte_start = Instant::now();
-        let response = send(&mut conn, req, deadline, shown).await?;
+        let response = send(&mut conn, req, run.deadline, &run.shown).await?;
         let mut phases = conn.phases;
         phases.first_byte = Some(first_byte_start.elapsed());
         Ok(Answer { conn, response, phases })
@@ -187,28 +187,25 @@ impl HttpProbe {
 
     /// Keeps the connection of a redirect answer for the next hop when its (small) body
     /// can be read to the end; otherwise drops it.
-    async fn recycle(&self, ctx: &ProbeContext, url: &Url, answer: Answer, deadline: Instant, shown: &str) {
+    async fn recycle(&self, run: &Run<'_>, url: &Url, answer: Answer) {
         let Answer { conn, mut response, .. } = answer;
         if let Ok(BodyRead { truncated: false, .. }) =
-            read_body(response.body_mut(), REDIRECT_BODY_LIMIT, deadline, shown).await
+            read_body(response.body_mut(), REDIRECT_BODY_LIMIT, run.deadline, &run.shown).await
         {
             drop(response);
-            ctx.http().put_idle(OriginKey::new(url, self.insecure), conn);
+            run.ctx.http().put_idle(OriginKey::new(url, self.insecure), conn);
         }
     }
 
     /// Judges the final answer: status, then body expectations.
-    #[allow(clippy::too_many_arguments)]
     async fn judge(
         &self,
-        ctx: &ProbeContext,
+        run: &Run<'_>,
         url: &Url,
         answer: Answer,
         followed: usize,
-        start: Instant,
-        deadline: Instant,
-        shown: &str,
     ) -> Result<Observation, ProbeError> {
+        let shown = run.shown.as_str();
         let Answer { conn, mut response, mut phases } = answer;
         let status = response.status();
         let mut detail = match status.canonical_reason() {
@@ -225,7 +222,7 @@ impl HttpProbe {
         let body_start = Instant::now();
         let body = match self.method {
             HttpMethod::Head => BodyRead { bytes: Vec::new(), truncated: false },
-            HttpMethod::Get => read_body(response.body_mut(), self.body_limit, deadline, shown).await?,
+            HttpMethod::Get => read_body(response.body_mut(), self.body_limit, run.deadline, shown).await?,
         };
         if self.method == HttpMethod::Get {
             phases.body = Some(body_start.elapsed());
@@ -240,9 +237,10 @@ impl HttpProbe {
         }
         if self.keep_alive && !body.truncated {
             drop(response);
-            ctx.http().put_idle(OriginKey::new(url, self.insecure), conn);
+            run.ctx.http().put_idle(OriginKey::new(url, self.insecure), conn);
         }
-        let obs = Observation::healthy(start.elapsed(), detail).with_phases(phases).with_http_status(status.as_u16());
+        let obs =
+            Observation::healthy(run.start.elapsed(), detail).with_phases(phases).with_http_status(status.as_u16());
         Ok(obs)
     }
 }
