@@ -1,5 +1,7 @@
 //! The real `vitalcheck` binary: exit codes, output, the `-- CMD` hand-over, usage errors.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -33,8 +35,7 @@ fn serve(listener: TcpListener, status: &'static str, body: &'static str, max: u
         while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
             head.push(byte[0]);
         }
-        let reply =
-            format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        let reply = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
         let _ = stream.write_all(reply.as_bytes());
     }
 }
@@ -43,11 +44,9 @@ fn serve(listener: TcpListener, status: &'static str, body: &'static str, max: u
 fn check_healthy_tcp_exits_0() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    vitalcheck()
-        .args(["check", &format!("127.0.0.1:{port}")])
-        .assert()
-        .success()
-        .stdout(predicate::str::starts_with("healthy").and(predicate::str::contains(format!("tcp://127.0.0.1:{port}"))));
+    vitalcheck().args(["check", &format!("127.0.0.1:{port}")]).assert().success().stdout(
+        predicate::str::starts_with("healthy").and(predicate::str::contains(format!("tcp://127.0.0.1:{port}"))),
+    );
 }
 
 #[test]
@@ -162,7 +161,9 @@ fn wait_never_runs_the_command_when_giving_up() {
         .arg(&marker)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("gave up on tcp://127.0.0.1").and(predicate::str::contains("after 2 attempts")));
+        .stderr(
+            predicate::str::contains("gave up on tcp://127.0.0.1").and(predicate::str::contains("after 2 attempts")),
+        );
     assert!(!marker.exists());
 }
 

@@ -1,5 +1,7 @@
 //! The exec probe running real processes, through the public API.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use rustix::process::{Pid, test_kill_process};
 use std::path::Path;
 use std::time::{Duration, Instant};

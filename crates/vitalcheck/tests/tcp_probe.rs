@@ -1,5 +1,7 @@
 //! The tcp probe against real loopback sockets, through the public API.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;

@@ -1,5 +1,7 @@
 //! The unix probe against real Unix-domain sockets, through the public API.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use std::time::Duration;
 use tokio::net::UnixListener;
 use vitalcheck::probe::{ErrorKind, ProbeContext, Target};

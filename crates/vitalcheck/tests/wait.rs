@@ -1,5 +1,7 @@
 //! Waiting through the public API against real loopback listeners.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 use std::net::TcpListener;
 use std::time::Duration;
 use tokio::sync::mpsc;

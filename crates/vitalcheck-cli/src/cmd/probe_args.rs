@@ -115,7 +115,10 @@ impl ProbeArgs {
         for (index, raw) in self.headers.iter().enumerate() {
             // Without a colon there is no telling name from secret: quote neither.
             let (name, value) = raw.split_once(':').with_context(|| {
-                format!("invalid --header (number {}): expected \"Name: value\" (not shown: it may hold a secret)", index + 1)
+                format!(
+                    "invalid --header (number {}): expected \"Name: value\" (not shown: it may hold a secret)",
+                    index + 1
+                )
             })?;
             let name = http::HeaderName::from_bytes(name.trim().as_bytes())
                 .with_context(|| format!("invalid --header name {:?}", name.trim()))?;

@@ -168,7 +168,6 @@ impl fmt::Display for BodyExpectation {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -278,7 +278,6 @@ impl fmt::Debug for HttpProbe {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

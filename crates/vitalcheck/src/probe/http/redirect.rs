@@ -77,7 +77,6 @@ pub(super) fn strip_credentials(headers: &mut HeaderMap, from: &Url, to: &Url) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use http::HeaderValue;

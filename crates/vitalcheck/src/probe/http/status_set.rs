@@ -135,7 +135,6 @@ impl FromStr for StatusSet {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
