@@ -250,3 +250,52 @@ fn quiet_prints_nothing() {
     let down = free_port();
     vitalcheck().args(["check", "-q", &format!("127.0.0.1:{down}")]).assert().code(1).stdout("").stderr("");
 }
+
+#[test]
+fn wait_command_not_found_exits_127() {
+    vitalcheck()
+        .args(["wait", "--exec", "true", "--", "no-such-command-vitalcheck"])
+        .assert()
+        .code(127)
+        .stderr(predicate::str::contains("cannot run \"no-such-command-vitalcheck\""));
+}
+
+#[test]
+fn wait_any_succeeds_on_the_first_healthy_target() {
+    let up = TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = free_port();
+    vitalcheck()
+        .args(["wait", "--any", &format!("127.0.0.1:{down}"), &format!("tcp://{}", up.local_addr().unwrap())])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("ready: tcp://127.0.0.1"));
+}
+
+#[test]
+fn check_unix_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.sock");
+    let target = format!("unix://{}", path.display());
+    vitalcheck().args(["check", &target]).assert().code(1).stdout(predicate::str::contains("no socket at"));
+    let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    vitalcheck().args(["check", &target]).assert().success().stdout(predicate::str::starts_with("healthy"));
+}
+
+#[test]
+fn check_head_request() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+            head.push(byte[0]);
+        }
+        // A HEAD answer announces a body it does not send.
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n");
+        String::from_utf8_lossy(&head).into_owned()
+    });
+    vitalcheck().args(["check", "--method", "head", &format!("http://{addr}/x")]).assert().success();
+    assert!(server.join().unwrap().starts_with("HEAD /x HTTP/1.1"));
+}

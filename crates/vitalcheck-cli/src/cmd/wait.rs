@@ -196,14 +196,17 @@ pub(crate) async fn run(args: WaitArgs) -> Result<ExitCode> {
     if args.command.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    Err(exec(&args.command))
+    let err = exec(&args.command);
+    eprintln!("vitalcheck: cannot run {:?}: {err}", args.command[0]);
+    // The shell's convention: 127 when the command is not found, 126 when it cannot run.
+    Ok(ExitCode::from(if err.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 }))
 }
 
-/// Replaces this process with `command`; returns only on failure.
-fn exec(command: &[String]) -> anyhow::Error {
+/// Replaces this process with `command` (same PID, so signals and the exit status are the
+/// command's own); returns only on failure.
+fn exec(command: &[String]) -> std::io::Error {
     use std::os::unix::process::CommandExt;
-    let err = std::process::Command::new(&command[0]).args(&command[1..]).exec();
-    anyhow::Error::new(err).context(format!("cannot run {:?}", command[0]))
+    std::process::Command::new(&command[0]).args(&command[1..]).exec()
 }
 
 /// Prints human progress lines on stderr.
