@@ -2,7 +2,11 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a failed test
 
+mod support;
+
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use vitalcheck::probe::ErrorKind;
@@ -115,4 +119,29 @@ async fn wait_any_fails_when_none_is_healthy() {
     .unwrap_err();
     let WaitError::Several(errors) = err else { panic!() };
     assert_eq!(errors[1].last_error_kind(), Some(ErrorKind::Exit(1)));
+}
+
+#[tokio::test]
+async fn one_connection_serves_every_attempt_of_a_wait() {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let seen = requests.clone();
+    let router = axum::Router::new().route(
+        "/health",
+        axum::routing::get(move || {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            async move { if n < 2 { axum::http::StatusCode::SERVICE_UNAVAILABLE } else { axum::http::StatusCode::OK } }
+        }),
+    );
+    let (addr, connections) = support::serve_counting(router).await;
+    let url = format!("http://{addr}/health");
+    let obs = HealthPoller::new(&url).initial_delay(Duration::from_millis(1)).max_attempts(5).poll().await.unwrap();
+    assert_eq!(obs.http_status, Some(200));
+    assert_eq!(requests.load(Ordering::SeqCst), 3);
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "the attempts shared one connection");
+
+    // Opting out opens one connection per attempt.
+    requests.store(0, Ordering::SeqCst);
+    connections.store(0, Ordering::SeqCst);
+    HealthPoller::new(&url).keep_alive(false).initial_delay(Duration::from_millis(1)).poll().await.unwrap();
+    assert_eq!(connections.load(Ordering::SeqCst), 3);
 }

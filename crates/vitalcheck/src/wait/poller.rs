@@ -29,6 +29,7 @@ pub struct HealthPoller {
     headers: Vec<(String, String)>,
     accept: Option<String>,
     retry_refused_quickly: bool,
+    keep_alive: bool,
     ctx: Option<ProbeContext>,
     on_attempt: Option<AttemptHook>,
 }
@@ -44,6 +45,7 @@ impl fmt::Debug for HealthPoller {
             .field("headers", &header_names)
             .field("accept", &self.accept)
             .field("retry_refused_quickly", &self.retry_refused_quickly)
+            .field("keep_alive", &self.keep_alive)
             .finish_non_exhaustive()
     }
 }
@@ -70,6 +72,7 @@ impl HealthPoller {
             headers: Vec::new(),
             accept: None,
             retry_refused_quickly: false,
+            keep_alive: true,
             ctx: None,
             on_attempt: None,
         }
@@ -151,6 +154,13 @@ impl HealthPoller {
         self
     }
 
+    /// Reuse one HTTP connection across the attempts of this wait while the server keeps
+    /// it open (default: true); a stale one is replaced by a fresh connection at once.
+    pub fn keep_alive(mut self, yes: bool) -> Self {
+        self.keep_alive = yes;
+        self
+    }
+
     /// Shares a probe context (TLS configuration, kept-alive connections) with other waits.
     pub fn context(mut self, ctx: ProbeContext) -> Self {
         self.ctx = Some(ctx);
@@ -166,6 +176,9 @@ impl HealthPoller {
     /// The target with the header and status options applied.
     pub fn build_target(&self) -> Result<Target, WaitError> {
         let mut target = self.target.clone()?;
+        if let Target::Http(http) = &mut target {
+            http.keep_alive = self.keep_alive;
+        }
         if self.headers.is_empty() && self.accept.is_none() {
             return Ok(target);
         }

@@ -185,8 +185,9 @@ impl HttpProbe {
         Ok(Answer { conn, response, phases })
     }
 
-    /// Keeps the connection of a redirect answer for the next hop when its (small) body
-    /// can be read to the end; otherwise drops it.
+    /// Keeps the connection of an answer that is not judged on its body (a redirect, a
+    /// refused status) for the next request when its (small) body can be read to the end;
+    /// otherwise drops it.
     async fn recycle(&self, run: &Run<'_>, url: &Url, answer: Answer) {
         let Answer { conn, mut response, .. } = answer;
         if let Ok(BodyRead { truncated: false, .. }) =
@@ -216,6 +217,10 @@ impl HttpProbe {
             detail.push_str(&format!(", after {followed} redirect{}", if followed == 1 { "" } else { "s" }));
         }
         if !self.accept.contains(status.as_u16()) {
+            if self.keep_alive {
+                // The next attempt of a wait can use this connection again.
+                self.recycle(run, url, Answer { conn, response, phases }).await;
+            }
             let detail = format!("{detail} (accepted: {})", self.accept);
             return Err(ProbeError::new(ErrorKind::Status(status.as_u16()), shown, detail));
         }
@@ -227,6 +232,10 @@ impl HttpProbe {
         if self.method == HttpMethod::Get {
             phases.body = Some(body_start.elapsed());
         }
+        if self.keep_alive && !body.truncated {
+            drop(response);
+            run.ctx.http().put_idle(OriginKey::new(url, self.insecure), conn);
+        }
         let truncated =
             if body.truncated { format!(", body truncated at {}", size(self.body_limit)) } else { String::new() };
         detail.push_str(&truncated);
@@ -234,10 +243,6 @@ impl HttpProbe {
             if let Err(mismatch) = expectation.check(&body.bytes) {
                 return Err(ProbeError::new(ErrorKind::Expectation, shown, format!("{mismatch}{truncated}")));
             }
-        }
-        if self.keep_alive && !body.truncated {
-            drop(response);
-            run.ctx.http().put_idle(OriginKey::new(url, self.insecure), conn);
         }
         let obs =
             Observation::healthy(run.start.elapsed(), detail).with_phases(phases).with_http_status(status.as_u16());
