@@ -1,7 +1,7 @@
 //! Waiting until targets are healthy: [`poll_health`], [`HealthPoller`], and waiting on
 //! several targets at once with [`wait_all`] and [`wait_any`].
 //!
-//! A wait probes the target, and on failure sleeps for the next [`Backoff`] delay and
+//! A wait probes the target, and on failure sleeps for the next [`Backoff`](crate::Backoff) delay and
 //! probes again, until a probe succeeds, the attempts run out, or the overall deadline
 //! passes. Every attempt is reported to an optional callback and kept (the most recent
 //! ones) in the error. Sleeping is `tokio::time::sleep`, so paused test time drives it.
