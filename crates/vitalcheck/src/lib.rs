@@ -44,6 +44,7 @@ pub mod backoff;
 pub mod probe;
 #[cfg(feature = "probes")]
 pub mod redact;
+pub mod report;
 mod status;
 #[cfg(feature = "probes")]
 pub mod wait;
