@@ -11,6 +11,10 @@
 //! * [`Backoff`]: when to ask again. Pure, clock-free, with presets.
 //! * [`wait`]: [`poll_health`](wait::poll_health) and [`HealthPoller`](wait::HealthPoller)
 //!   ask again until healthy or out of attempts or time, and report every attempt.
+//! * Reporting a service's own health: [`registry::Registry`] (named async checks with
+//!   timeouts, retries, caching), [`lifecycle::Lifecycle`] (Starting -> Running -> Draining
+//!   -> Stopped, readiness gates), and [`HealthService`], which answers liveness,
+//!   readiness and full reports ([`report::HealthReport`], `application/health+json`).
 //!
 //! # Example
 //!
@@ -40,14 +44,18 @@
 #![deny(missing_docs)]
 
 pub mod backoff;
+pub mod lifecycle;
 #[cfg(feature = "probes")]
 pub mod probe;
 #[cfg(feature = "probes")]
 pub mod redact;
+pub mod registry;
 pub mod report;
+pub mod service;
 mod status;
 #[cfg(feature = "probes")]
 pub mod wait;
 
 pub use backoff::{Backoff, Jitter};
+pub use service::HealthService;
 pub use status::Status;

@@ -1,7 +1,6 @@
 use super::health_json::HealthResponse;
 use super::*;
 use proptest::prelude::{Just, prop_assert, prop_assert_eq, prop_oneof, proptest};
-use proptest::strategy::Strategy as _;
 
 fn component(name: &str, status: Status, critical: bool) -> ComponentReport {
     ComponentReport::new(name, status, Duration::from_millis(1)).critical(critical)
