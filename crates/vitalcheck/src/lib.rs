@@ -44,6 +44,7 @@
 #![deny(missing_docs)]
 
 pub mod backoff;
+pub mod duration;
 pub mod lifecycle;
 #[cfg(feature = "probes")]
 pub mod probe;

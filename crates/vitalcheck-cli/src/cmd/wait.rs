@@ -8,8 +8,6 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use vitalcheck::probe::ProbeContext;
-#[cfg(test)]
-use vitalcheck::probe::Target;
 use vitalcheck::wait::{Attempt, HealthPoller, WaitError, wait_all, wait_any};
 use vitalcheck::{Backoff, Jitter};
 
@@ -255,12 +253,6 @@ fn detail_suffix(detail: &str) -> String {
     if detail.is_empty() { String::new() } else { format!(": {detail}") }
 }
 
-/// The display names of the targets, for tests of the printer.
-#[cfg(test)]
-fn names(targets: &[Target]) -> Vec<String> {
-    targets.iter().map(ToString::to_string).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,6 +294,7 @@ mod tests {
     #[test]
     fn targets_and_exec_are_combined() {
         let args = parse(&["db:5432", "--exec", "true"]);
-        assert_eq!(names(&args.probe.build_targets().unwrap()), ["tcp://db:5432", "exec:true"]);
+        let names: Vec<String> = args.probe.build_targets().unwrap().iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["tcp://db:5432", "exec:true"]);
     }
 }

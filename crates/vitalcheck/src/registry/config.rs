@@ -29,6 +29,7 @@
 //! ```
 
 use super::Registry;
+use crate::duration::parse_duration;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -177,16 +178,6 @@ fn parse_bool(value: &str) -> Option<bool> {
         "0" | "false" | "no" | "off" => Some(false),
         _ => None,
     }
-}
-
-/// `500ms`, `2s`, `1m30s`, ISO `PT5S`, or a bare number of seconds.
-pub(crate) fn parse_duration(value: &str) -> Option<Duration> {
-    let s = value.trim();
-    if let Ok(secs) = s.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).ok();
-    }
-    let signed: jiff::SignedDuration = s.parse().ok()?;
-    Duration::try_from(signed).ok()
 }
 
 #[cfg(test)]
