@@ -44,10 +44,11 @@
 #![deny(missing_docs)]
 
 pub mod backoff;
+pub mod checks;
 pub mod lifecycle;
 #[cfg(feature = "probes")]
 pub mod probe;
-#[cfg(feature = "probes")]
+#[cfg(any(feature = "probes", feature = "redis"))]
 pub mod redact;
 pub mod registry;
 pub mod report;
