@@ -128,6 +128,7 @@ pub(crate) fn percent(part: u64, total: u64) -> f64 {
 }
 
 /// Milliseconds as a float, for metadata.
+#[cfg_attr(not(any(feature = "probes", feature = "postgres", feature = "redis")), allow(dead_code))]
 pub(crate) fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
