@@ -201,12 +201,10 @@ impl PostgresCheck {
         if let Some(version) = connection.parameter("server_version") {
             metadata.insert("server_version".into(), json!(version));
         }
-        // The connection task ends when the client is dropped at the end of this call.
-        let task = tokio::spawn(connection);
-        let result = self.select_one(&client, deadline, metadata).await;
-        drop(client);
-        task.abort();
-        result
+        // The connection task says goodbye to the server and ends once the client is
+        // dropped at the end of this call (or when this future is cancelled).
+        tokio::spawn(connection);
+        self.select_one(&client, deadline, metadata).await
     }
 
     /// Runs `SELECT 1` before `deadline`; returns how long it took.
