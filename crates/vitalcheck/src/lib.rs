@@ -15,6 +15,7 @@
 //!   timeouts, retries, caching), [`lifecycle::Lifecycle`] (Starting -> Running -> Draining
 //!   -> Stopped, readiness gates), and [`HealthService`], which answers liveness,
 //!   readiness and full reports ([`report::HealthReport`], `application/health+json`).
+//!   Ready-made [`checks`]: TCP, HTTP, PostgreSQL, Redis, disk space, memory.
 //!
 //! # Example
 //!
@@ -40,15 +41,18 @@
 //! * `probes` (default): the probes and [`wait`].
 //! * `tls` (default): `https://` targets, on rustls with the ring provider.
 //! * `tracing`: log each wait attempt and the outcome through `tracing`.
+//! * `postgres`: `checks::PostgresCheck` (`SELECT 1` with tokio-postgres).
+//! * `redis`: `checks::RedisCheck` (`PING` with the redis crate).
 
 #![deny(missing_docs)]
 
 pub mod backoff;
 pub mod duration;
+pub mod checks;
 pub mod lifecycle;
 #[cfg(feature = "probes")]
 pub mod probe;
-#[cfg(feature = "probes")]
+#[cfg(any(feature = "probes", feature = "redis"))]
 pub mod redact;
 pub mod registry;
 pub mod report;

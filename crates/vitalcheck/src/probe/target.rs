@@ -70,7 +70,7 @@ pub struct TargetError {
 }
 
 impl TargetError {
-    fn new(input: &str, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(input: &str, reason: impl Into<String>) -> Self {
         TargetError { input: redact_str(input), reason: reason.into() }
     }
 
