@@ -25,7 +25,7 @@ use crate::report::HealthReport;
 use crate::service::CheckType;
 use std::io;
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
 /// The answer to one question asked over IPC.
@@ -139,15 +139,17 @@ impl IpcClient {
         self.stream.get_mut().write_all(&line).await.map_err(|source| self.io(source))
     }
 
+    #[cfg(feature = "probes")]
     /// Waits until the server has said something (or closed); returns whether it did say
     /// something. Consumes nothing.
     pub(crate) async fn first_byte(&mut self) -> Result<bool, IpcClientError> {
-        match self.stream.fill_buf().await {
+        match tokio::io::AsyncBufReadExt::fill_buf(&mut self.stream).await {
             Ok(buf) => Ok(!buf.is_empty()),
             Err(source) => Err(self.io(source)),
         }
     }
 
+    #[cfg(feature = "probes")]
     /// The bytes of the answer line read so far (after a cancelled [`receive`](Self::receive)).
     pub(crate) fn partial(&self) -> &[u8] {
         &self.line

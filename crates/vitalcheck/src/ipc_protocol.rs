@@ -69,10 +69,12 @@ pub enum Response {
 }
 
 impl Response {
+    #[cfg(feature = "probes")]
     /// The `type` tags a response may carry: a line whose `type` is one of them speaks the
     /// protocol, even if the rest of it is broken.
     pub(crate) const TYPES: [&'static str; 2] = ["health_response", "error"];
 
+    #[cfg(feature = "ipc")]
     /// Encodes the response as one line, newline included.
     pub(crate) fn to_line(&self) -> Vec<u8> {
         // Serializing these types cannot fail: string keys, no maps with non-string keys.
@@ -135,6 +137,7 @@ where
     }
 }
 
+#[cfg(feature = "probes")]
 /// Whether `line` claims to be a protocol answer (a JSON object with a known `type`), even
 /// if the rest of it does not decode.
 pub(crate) fn claims_protocol(line: &[u8]) -> bool {
@@ -195,6 +198,7 @@ mod tests {
         assert_eq!(lines(&[b'x'; 100], 10, 16).await[0].0, LineRead::TooLong);
     }
 
+    #[cfg(feature = "ipc")]
     #[test]
     fn wire_forms() {
         let answer = Response::HealthResponse { check_type: CheckType::Liveness, ok: true, report: None };
