@@ -279,3 +279,32 @@ fn db_service() -> HealthService {
     });
     HealthService::new(registry, Lifecycle::new())
 }
+
+/// The probe's auto rule rests on this: the first byte of an answer comes as soon as the
+/// request is read, before a slow check finishes.
+#[tokio::test]
+async fn the_first_byte_comes_before_slow_checks_finish() {
+    let release = std::sync::Arc::new(tokio::sync::Notify::new());
+    let mut registry = Registry::new();
+    let gate = std::sync::Arc::clone(&release);
+    registry
+        .register("slow", move || {
+            let gate = std::sync::Arc::clone(&gate);
+            async move {
+                gate.notified().await;
+                ComponentHealth::healthy()
+            }
+        })
+        .tags(["live"])
+        .timeout(Duration::from_secs(60));
+    let server = start(HealthService::new(registry, Lifecycle::new())).await;
+    let mut raw = Raw::connect(&server.path).await;
+    raw.send(b"{\"type\":\"health_check\",\"check_type\":\"liveness\"}\n").await;
+    let mut first = [0u8; 1];
+    tokio::io::AsyncReadExt::read_exact(&mut raw.0, &mut first).await.unwrap();
+    assert_eq!(&first, b" ", "sent while the check is still blocked");
+    release.notify_one();
+    let answer = raw.answer().await;
+    assert_eq!((answer["type"].as_str(), answer["ok"].as_bool()), (Some("health_response"), Some(true)));
+    server.stop().await;
+}
