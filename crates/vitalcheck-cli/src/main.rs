@@ -18,7 +18,9 @@ Health checks for services: wait until they are up, or check them once.
 Targets are written the same way everywhere:
   http://HOST[:PORT]/PATH   https://...   an HTTP request; 2xx is healthy by default
   tcp://HOST:PORT  or  HOST:PORT         a TCP connect
-  unix:///PATH.sock                      a Unix-socket connect
+  unix:///PATH.sock                      a Unix-socket connect; a socket speaking the
+                                         IPC health protocol is asked readiness
+                                         (--check-type, or ?check=liveness|full|none)
   exec:COMMAND  or  --exec COMMAND       a command run without a shell; exit 0 is healthy
 
 Failures say exactly what went wrong: refused (nothing listening), timeout (and in

@@ -40,6 +40,8 @@
 //!
 //! * `probes` (default): the probes and [`wait`].
 //! * `tls` (default): `https://` targets, on rustls with the ring provider.
+//! * `ipc` (default): [`serve::ipc::IpcServer`], a [`HealthService`] answering on a Unix
+//!   socket. The client ([`ipc_client`]) comes with `ipc` or `probes`.
 //! * `tracing`: log each wait attempt and the outcome through `tracing`.
 //! * `postgres`: `checks::PostgresCheck` (`SELECT 1` with tokio-postgres).
 //! * `redis`: `checks::RedisCheck` (`PING` with the redis crate).
@@ -49,6 +51,10 @@
 pub mod backoff;
 pub mod duration;
 pub mod checks;
+#[cfg(any(feature = "ipc", feature = "probes"))]
+pub mod ipc_client;
+#[cfg(any(feature = "ipc", feature = "probes"))]
+pub mod ipc_protocol;
 pub mod lifecycle;
 #[cfg(feature = "probes")]
 pub mod probe;
@@ -56,6 +62,8 @@ pub mod probe;
 pub mod redact;
 pub mod registry;
 pub mod report;
+#[cfg(feature = "ipc")]
+pub mod serve;
 pub mod service;
 mod status;
 #[cfg(feature = "probes")]

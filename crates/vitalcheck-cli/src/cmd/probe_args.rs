@@ -4,13 +4,35 @@ use crate::duration::parse_duration;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use std::time::Duration;
-use vitalcheck::probe::{BodyExpectation, HttpMethod, StatusSet, Target};
+use vitalcheck::probe::{BodyExpectation, HttpMethod, IpcMode, StatusSet, Target};
+use vitalcheck::service::CheckType;
 
 /// HTTP method for http(s) targets.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum Method {
     Get,
     Head,
+}
+
+/// The question asked of a unix socket speaking the IPC health protocol.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum CheckTypeArg {
+    /// Is the process alive?
+    Liveness,
+    /// Should it receive traffic?
+    Readiness,
+    /// Everything.
+    Full,
+}
+
+impl From<CheckTypeArg> for CheckType {
+    fn from(arg: CheckTypeArg) -> Self {
+        match arg {
+            CheckTypeArg::Liveness => CheckType::Liveness,
+            CheckTypeArg::Readiness => CheckType::Readiness,
+            CheckTypeArg::Full => CheckType::Full,
+        }
+    }
 }
 
 /// Output format.
@@ -68,6 +90,12 @@ pub(crate) struct ProbeArgs {
     #[arg(long)]
     pub(crate) no_redirects: bool,
 
+    /// Ask unix:// targets this question in the IPC health protocol; they must answer it.
+    /// Without it, a unix socket that speaks the protocol is asked readiness, and one that
+    /// does not is healthy when it accepts the connection.
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub(crate) check_type: Option<CheckTypeArg>,
+
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Text)]
     pub(crate) output: OutputFormat,
@@ -107,7 +135,24 @@ impl ProbeArgs {
                 "--status, --header, --method, --expect-*, --insecure and --no-redirects apply to http(s) targets, and none was given"
             );
         }
+        self.apply_check_type(&mut targets)?;
         Ok(targets)
+    }
+
+    /// Applies `--check-type` to the unix targets; an error if there is none.
+    fn apply_check_type(&self, targets: &mut [Target]) -> Result<()> {
+        let Some(check_type) = self.check_type else { return Ok(()) };
+        let mut any_unix = false;
+        for target in targets {
+            if let Target::Unix(probe) = target {
+                any_unix = true;
+                probe.ipc = IpcMode::Required(check_type.into());
+            }
+        }
+        if !any_unix {
+            bail!("--check-type applies to unix:// targets, and none was given");
+        }
+        Ok(())
     }
 
     fn http_options(&self) -> Result<HttpOptions> {

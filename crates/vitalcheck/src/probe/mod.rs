@@ -37,7 +37,7 @@ pub use http::{BodyExpectation, ExpectationError, HttpClient, HttpMethod, HttpPr
 pub use observation::{Observation, Phases};
 pub use target::{Target, TargetError};
 pub use tcp::TcpProbe;
-pub use unix::UnixProbe;
+pub use unix::{IpcMode, UnixProbe};
 
 use std::time::Duration;
 use tokio::time::Instant;

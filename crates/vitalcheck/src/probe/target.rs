@@ -1,6 +1,6 @@
 //! [`Target`]: one thing to probe, parsed from a URL-like string.
 
-use super::{ExecProbe, HttpProbe, TcpProbe, UnixProbe};
+use super::{ExecProbe, HttpProbe, IpcMode, TcpProbe, UnixProbe};
 use crate::redact::redact_str;
 use std::fmt;
 use std::path::PathBuf;
@@ -15,7 +15,7 @@ use url::Url;
 /// |---|---|
 /// | `http://host[:port]/path`, `https://…` | [`HttpProbe`] |
 /// | `tcp://host:port`, `host:port`, `[::1]:port` | [`TcpProbe`] |
-/// | `unix:///run/app.sock` | [`UnixProbe`] |
+/// | `unix:///run/app.sock[?check=liveness\|readiness\|full\|none]` | [`UnixProbe`] (IPC protocol: see [`IpcMode`](super::IpcMode)) |
 /// | `exec:pg_isready -h db` | [`ExecProbe`] (argv split with shell-words rules, no shell) |
 ///
 /// ```
@@ -148,10 +148,33 @@ fn parse_host_port(input: &str, s: &str) -> Result<Target, TargetError> {
 }
 
 fn parse_unix(input: &str, rest: &str) -> Result<Target, TargetError> {
-    if rest.is_empty() {
+    let (path, query) = match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    };
+    if path.is_empty() {
         return Err(TargetError::new(input, "missing socket path; expected unix:///path/to.sock"));
     }
-    Ok(Target::Unix(UnixProbe::new(PathBuf::from(rest))))
+    let mut probe = UnixProbe::new(PathBuf::from(path));
+    if let Some(query) = query {
+        probe.ipc = parse_unix_query(input, query)?;
+    }
+    Ok(Target::Unix(probe))
+}
+
+/// `check=liveness|readiness|full` (the socket must speak the IPC protocol) or `check=none`.
+fn parse_unix_query(input: &str, query: &str) -> Result<IpcMode, TargetError> {
+    const EXPECTED_CHECK: &str = "expected ?check=liveness, readiness, full or none";
+    let Some(value) = query.strip_prefix("check=") else {
+        return Err(TargetError::new(input, format!("unknown query {query:?}; {EXPECTED_CHECK}")));
+    };
+    if value == "none" {
+        return Ok(IpcMode::Off);
+    }
+    value
+        .parse()
+        .map(IpcMode::Required)
+        .map_err(|_| TargetError::new(input, format!("unknown check {value:?}; {EXPECTED_CHECK}")))
 }
 
 impl fmt::Display for Target {
@@ -208,6 +231,11 @@ mod tests {
     #[test]
     fn unix_and_exec() {
         assert_eq!(parse("unix:///run/app.sock").to_string(), "unix:///run/app.sock");
+        for shown in ["unix:///run/app.sock?check=full", "unix:///a.sock?check=none", "unix:///a.sock?check=liveness"] {
+            assert_eq!(parse(shown).to_string(), shown);
+        }
+        let Target::Unix(u) = parse("unix:///a.sock?check=ready") else { panic!() };
+        assert_eq!(u.ipc, IpcMode::Required(crate::service::CheckType::Readiness));
         let Target::Exec(e) = parse("exec:pg_isready -h 'my db'") else { panic!() };
         assert_eq!(e.argv, ["pg_isready", "-h", "my db"]);
     }
@@ -226,6 +254,8 @@ mod tests {
         assert!(reject("exec:").contains("empty"));
         assert!(reject("exec:echo 'unclosed").contains("cannot split"));
         assert!(reject("unix://").contains("missing socket path"));
+        assert!(reject("unix:///a.sock?check=deep").contains("unknown check \"deep\"; expected ?check=liveness"));
+        assert!(reject("unix:///a.sock?mode=x").contains("unknown query \"mode=x\""));
         assert!(reject("http://").contains("not a valid URL"));
     }
 
