@@ -39,6 +39,8 @@
 //!
 //! * `probes` (default): the probes and [`wait`].
 //! * `tls` (default): `https://` targets, on rustls with the ring provider.
+//! * `grpc`: serve `grpc.health.v1` from a [`HealthService`] (`serve::grpc`) and probe
+//!   `grpc://` / `grpcs://` targets (tonic, no protoc needed).
 //! * `tracing`: log each wait attempt and the outcome through `tracing`.
 
 #![deny(missing_docs)]
@@ -51,6 +53,9 @@ pub mod probe;
 pub mod redact;
 pub mod registry;
 pub mod report;
+/// The health surfaces a service serves: gRPC (`grpc` feature).
+#[cfg(feature = "grpc")]
+pub mod serve;
 pub mod service;
 mod status;
 #[cfg(feature = "probes")]

@@ -1,0 +1,2 @@
+#[cfg(feature = "grpc")]
+pub mod grpc;
