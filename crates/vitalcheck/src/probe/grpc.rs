@@ -77,7 +77,11 @@ impl GrpcProbe {
 
     /// `host:port`, with brackets around an IPv6 address.
     fn authority(&self) -> String {
-        if self.host.contains(':') { format!("[{}]:{}", self.host, self.port) } else { format!("{}:{}", self.host, self.port) }
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
     }
 
     pub(crate) async fn run(&self, ctx: &ProbeContext, deadline: Instant) -> Result<Observation, ProbeError> {
@@ -146,8 +150,12 @@ impl GrpcProbe {
             .map_err(|e| ProbeError::new(ErrorKind::Protocol, shown, "not a valid authority").with_source(e))?;
         let handshake = http2::handshake::<_, _, tonic::body::Body>(TokioExecutor::new(), TokioIo::new(io));
         let (sender, conn) = match timeout_at(deadline, handshake).await {
-            Err(_) => return Err(ProbeError::new(ErrorKind::Timeout(Phase::FirstByte), shown, "no HTTP/2 handshake in time")),
-            Ok(Err(e)) => return Err(ProbeError::new(ErrorKind::Protocol, shown, "HTTP/2 handshake failed").with_source(e)),
+            Err(_) => {
+                return Err(ProbeError::new(ErrorKind::Timeout(Phase::FirstByte), shown, "no HTTP/2 handshake in time"));
+            }
+            Ok(Err(e)) => {
+                return Err(ProbeError::new(ErrorKind::Protocol, shown, "HTTP/2 handshake failed").with_source(e));
+            }
             Ok(Ok(done)) => done,
         };
         let task = TaskGuard(tokio::spawn(async move { drop(conn.await) }));
@@ -161,7 +169,9 @@ impl GrpcProbe {
         request.set_timeout(deadline.saturating_duration_since(Instant::now()));
         let mut client = HealthClient::new(channel);
         let answer = match timeout_at(deadline, client.check(request)).await {
-            Err(_) => return Err(ProbeError::new(ErrorKind::Timeout(Phase::FirstByte), shown, "no answer to Check in time")),
+            Err(_) => {
+                return Err(ProbeError::new(ErrorKind::Timeout(Phase::FirstByte), shown, "no answer to Check in time"));
+            }
             Ok(Err(status)) => return Err(status_error(status, shown)),
             Ok(Ok(answer)) => answer.into_inner(),
         };
