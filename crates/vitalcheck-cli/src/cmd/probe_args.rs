@@ -26,7 +26,8 @@ pub(crate) enum OutputFormat {
 #[derive(Debug, Args)]
 pub(crate) struct ProbeArgs {
     /// Targets: http://HOST[:PORT]/PATH, https://..., tcp://HOST:PORT or HOST:PORT,
-    /// unix:///PATH.sock, exec:COMMAND.
+    /// unix:///PATH.sock, exec:COMMAND, grpc://HOST:PORT[/SERVICE] or grpcs://... (when
+    /// built with gRPC support).
     #[arg(value_name = "TARGET")]
     pub(crate) targets: Vec<String>,
 
@@ -60,7 +61,7 @@ pub(crate) struct ProbeArgs {
     #[arg(long, value_name = "POINTER[==VALUE]")]
     pub(crate) expect_json: Option<String>,
 
-    /// Accept any TLS certificate (self-signed, expired, wrong host).
+    /// Accept any TLS certificate (self-signed, expired, wrong host); https:// and grpcs://.
     #[arg(short = 'k', long)]
     pub(crate) insecure: bool,
 
@@ -96,15 +97,27 @@ impl ProbeArgs {
         }
         let http = self.http_options()?;
         let mut any_http = false;
+        let mut any_grpcs = false;
         for target in &mut targets {
-            if let Target::Http(probe) = target {
-                any_http = true;
-                http.apply(probe);
+            match target {
+                Target::Http(probe) => {
+                    any_http = true;
+                    http.apply(probe);
+                }
+                #[cfg(feature = "grpc")]
+                Target::Grpc(probe) => {
+                    any_grpcs |= probe.tls;
+                    probe.insecure = self.insecure;
+                }
+                _ => {}
             }
         }
-        if !any_http && http.is_set() {
+        if self.insecure && !any_http && !any_grpcs {
+            bail!("--insecure applies to https:// and grpcs:// targets, and none was given");
+        }
+        if !any_http && http.is_set_besides_insecure() {
             bail!(
-                "--status, --header, --method, --expect-*, --insecure and --no-redirects apply to http(s) targets, and none was given"
+                "--status, --header, --method, --expect-* and --no-redirects apply to http(s) targets, and none was given"
             );
         }
         Ok(targets)
@@ -162,12 +175,12 @@ struct HttpOptions {
 }
 
 impl HttpOptions {
-    fn is_set(&self) -> bool {
+    /// Whether any HTTP-only flag is set (`--insecure` also applies to grpcs://).
+    fn is_set_besides_insecure(&self) -> bool {
         !self.headers.is_empty()
             || self.accept.is_some()
             || !self.expect.is_empty()
             || self.method != HttpMethod::Get
-            || self.insecure
             || self.no_redirects
     }
 
