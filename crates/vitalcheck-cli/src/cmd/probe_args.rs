@@ -97,22 +97,17 @@ impl ProbeArgs {
         }
         let http = self.http_options()?;
         let mut any_http = false;
-        let mut any_grpcs = false;
         for target in &mut targets {
-            match target {
-                Target::Http(probe) => {
-                    any_http = true;
-                    http.apply(probe);
-                }
-                #[cfg(feature = "grpc")]
-                Target::Grpc(probe) => {
-                    any_grpcs |= probe.tls;
-                    probe.insecure = self.insecure;
-                }
-                _ => {}
+            if let Target::Http(probe) = target {
+                any_http = true;
+                http.apply(probe);
+            }
+            #[cfg(feature = "grpc")]
+            if let Target::Grpc(probe) = target {
+                probe.insecure = self.insecure;
             }
         }
-        if self.insecure && !any_http && !any_grpcs {
+        if self.insecure && !any_http && !targets.iter().any(is_grpcs) {
             bail!("--insecure applies to https:// and grpcs:// targets, and none was given");
         }
         if !any_http && http.is_set_besides_insecure() {
@@ -196,6 +191,16 @@ impl HttpOptions {
             probe.max_redirects = 0;
         }
     }
+}
+
+/// Whether `target` is a grpcs:// target (always false when built without gRPC).
+fn is_grpcs(target: &Target) -> bool {
+    #[cfg(feature = "grpc")]
+    if let Target::Grpc(probe) = target {
+        return probe.tls;
+    }
+    let _ = target;
+    false
 }
 
 /// Parses a duration flag (clap value parser).

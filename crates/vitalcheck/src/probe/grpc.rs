@@ -151,7 +151,11 @@ impl GrpcProbe {
         let handshake = http2::handshake::<_, _, tonic::body::Body>(TokioExecutor::new(), TokioIo::new(io));
         let (sender, conn) = match timeout_at(deadline, handshake).await {
             Err(_) => {
-                return Err(ProbeError::new(ErrorKind::Timeout(Phase::FirstByte), shown, "no HTTP/2 handshake in time"));
+                return Err(ProbeError::new(
+                    ErrorKind::Timeout(Phase::FirstByte),
+                    shown,
+                    "no HTTP/2 handshake in time",
+                ));
             }
             Ok(Err(e)) => {
                 return Err(ProbeError::new(ErrorKind::Protocol, shown, "HTTP/2 handshake failed").with_source(e));
