@@ -3,7 +3,8 @@
 //! # Brief overview
 //!
 //! * [`probe::Target`]: one thing to probe (`http://`, `https://`, `tcp://host:port`,
-//!   `unix:///path.sock`, `exec:cmd`), parsed from the same string everywhere.
+//!   `unix:///path.sock`, `exec:cmd`, and with the `grpc` feature `grpc://host:port[/service]`),
+//!   parsed from the same string everywhere.
 //!   [`Target::probe`](probe::Target::probe) asks it once and returns an
 //!   [`Observation`](probe::Observation) or a [`ProbeError`](probe::ProbeError) whose
 //!   [`ErrorKind`](probe::ErrorKind) says what failed: refused, timeout (and in which
