@@ -12,7 +12,11 @@ use std::process::ExitCode;
 
 const ABOUT: &str = "Health checks for services: wait until they are up, or check them once.";
 
-const LONG_ABOUT: &str = "\
+/// The long help; `$grpc` is the line for grpc:// targets, when built with them.
+macro_rules! long_about {
+    ($grpc:literal) => {
+        concat!(
+            "\
 Health checks for services: wait until they are up, or check them once.
 
 Targets are written the same way everywhere:
@@ -22,11 +26,23 @@ Targets are written the same way everywhere:
                                          IPC health protocol is asked readiness
                                          (--check-type, or ?check=liveness|full|none)
   exec:COMMAND  or  --exec COMMAND       a command run without a shell; exit 0 is healthy
-
+",
+            $grpc,
+            "
 Failures say exactly what went wrong: refused (nothing listening), timeout (and in
 which phase: dns, connect, tls, first byte, body, exec), dns, tls, HTTP status,
 protocol (garbage, closed mid-response, redirect loop), expectation, exit code.
-Passwords and tokens in URLs are never printed.";
+Passwords and tokens in URLs are never printed."
+        )
+    };
+}
+
+#[cfg(feature = "grpc")]
+const LONG_ABOUT: &str = long_about!(
+    "  grpc://HOST:PORT[/SERVICE]  grpcs://...\n                                          a gRPC health Check; SERVING is healthy\n"
+);
+#[cfg(not(feature = "grpc"))]
+const LONG_ABOUT: &str = long_about!("");
 
 #[derive(Debug, Parser)]
 #[command(name = "vitalcheck", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]

@@ -3,7 +3,8 @@
 //! # Brief overview
 //!
 //! * [`probe::Target`]: one thing to probe (`http://`, `https://`, `tcp://host:port`,
-//!   `unix:///path.sock`, `exec:cmd`), parsed from the same string everywhere.
+//!   `unix:///path.sock`, `exec:cmd`, and with the `grpc` feature `grpc://host:port[/service]`),
+//!   parsed from the same string everywhere.
 //!   [`Target::probe`](probe::Target::probe) asks it once and returns an
 //!   [`Observation`](probe::Observation) or a [`ProbeError`](probe::ProbeError) whose
 //!   [`ErrorKind`](probe::ErrorKind) says what failed: refused, timeout (and in which
@@ -42,6 +43,8 @@
 //! * `tls` (default): `https://` targets, on rustls with the ring provider.
 //! * `ipc` (default): [`serve::ipc::IpcServer`], a [`HealthService`] answering on a Unix
 //!   socket. The client ([`ipc_client`]) comes with `ipc` or `probes`.
+//! * `grpc`: serve `grpc.health.v1` from a [`HealthService`] (`serve::grpc`) and probe
+//!   `grpc://` / `grpcs://` targets (tonic, no protoc needed).
 //! * `tracing`: log each wait attempt and the outcome through `tracing`.
 //! * `postgres`: `checks::PostgresCheck` (`SELECT 1` with tokio-postgres).
 //! * `redis`: `checks::RedisCheck` (`PING` with the redis crate).
@@ -49,8 +52,8 @@
 #![deny(missing_docs)]
 
 pub mod backoff;
-pub mod duration;
 pub mod checks;
+pub mod duration;
 #[cfg(any(feature = "ipc", feature = "probes"))]
 pub mod ipc_client;
 #[cfg(any(feature = "ipc", feature = "probes"))]
@@ -62,7 +65,7 @@ pub mod probe;
 pub mod redact;
 pub mod registry;
 pub mod report;
-#[cfg(feature = "ipc")]
+#[cfg(any(feature = "ipc", feature = "grpc"))]
 pub mod serve;
 pub mod service;
 mod status;

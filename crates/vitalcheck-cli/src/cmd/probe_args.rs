@@ -48,7 +48,8 @@ pub(crate) enum OutputFormat {
 #[derive(Debug, Args)]
 pub(crate) struct ProbeArgs {
     /// Targets: http://HOST[:PORT]/PATH, https://..., tcp://HOST:PORT or HOST:PORT,
-    /// unix:///PATH.sock, exec:COMMAND.
+    /// unix:///PATH.sock, exec:COMMAND, grpc://HOST:PORT[/SERVICE] or grpcs://... (when
+    /// built with gRPC support).
     #[arg(value_name = "TARGET")]
     pub(crate) targets: Vec<String>,
 
@@ -82,7 +83,7 @@ pub(crate) struct ProbeArgs {
     #[arg(long, value_name = "POINTER[==VALUE]")]
     pub(crate) expect_json: Option<String>,
 
-    /// Accept any TLS certificate (self-signed, expired, wrong host).
+    /// Accept any TLS certificate (self-signed, expired, wrong host); https:// and grpcs://.
     #[arg(short = 'k', long)]
     pub(crate) insecure: bool,
 
@@ -129,10 +130,17 @@ impl ProbeArgs {
                 any_http = true;
                 http.apply(probe);
             }
+            #[cfg(feature = "grpc")]
+            if let Target::Grpc(probe) = target {
+                probe.insecure = self.insecure;
+            }
         }
-        if !any_http && http.is_set() {
+        if self.insecure && !any_http && !targets.iter().any(is_grpcs) {
+            bail!("--insecure applies to https:// and grpcs:// targets, and none was given");
+        }
+        if !any_http && http.is_set_besides_insecure() {
             bail!(
-                "--status, --header, --method, --expect-*, --insecure and --no-redirects apply to http(s) targets, and none was given"
+                "--status, --header, --method, --expect-* and --no-redirects apply to http(s) targets, and none was given"
             );
         }
         self.apply_check_type(&mut targets)?;
@@ -207,12 +215,12 @@ struct HttpOptions {
 }
 
 impl HttpOptions {
-    fn is_set(&self) -> bool {
+    /// Whether any HTTP-only flag is set (`--insecure` also applies to grpcs://).
+    fn is_set_besides_insecure(&self) -> bool {
         !self.headers.is_empty()
             || self.accept.is_some()
             || !self.expect.is_empty()
             || self.method != HttpMethod::Get
-            || self.insecure
             || self.no_redirects
     }
 
@@ -228,6 +236,16 @@ impl HttpOptions {
             probe.max_redirects = 0;
         }
     }
+}
+
+/// Whether `target` is a grpcs:// target (always false when built without gRPC).
+fn is_grpcs(target: &Target) -> bool {
+    #[cfg(feature = "grpc")]
+    if let Target::Grpc(probe) = target {
+        return probe.tls;
+    }
+    let _ = target;
+    false
 }
 
 /// Parses a duration flag (clap value parser).

@@ -1,10 +1,11 @@
 //! Probes: how to ask one target, once, whether it is healthy.
 //!
 //! A [`Target`] is parsed from the same strings everywhere (CLI, config, library):
-//! `http://…`, `https://…`, `tcp://host:port` or bare `host:port`, `unix:///path.sock`, and
-//! `exec:CMD ARGS` (split with shell-words rules; no shell is involved). Each kind lives
-//! in its own module with its own options ([`HttpProbe`], [`TcpProbe`], [`ExecProbe`],
-//! [`UnixProbe`]). [`Target::probe`] runs one probe within a timeout and returns an
+//! `http://…`, `https://…`, `tcp://host:port` or bare `host:port`, `unix:///path.sock`,
+//! `exec:CMD ARGS` (split with shell-words rules; no shell is involved), and with the
+//! `grpc` feature `grpc://host:port[/service]` and `grpcs://…`. Each kind lives in its own
+//! module with its own options ([`HttpProbe`], [`TcpProbe`], [`ExecProbe`], [`UnixProbe`],
+//! `GrpcProbe`). [`Target::probe`] runs one probe within a timeout and returns an
 //! [`Observation`] or a [`ProbeError`] whose [`ErrorKind`] says what went wrong.
 //!
 //! ```no_run
@@ -25,6 +26,8 @@
 mod connect;
 mod error;
 pub mod exec;
+#[cfg(feature = "grpc")]
+pub mod grpc;
 pub mod http;
 mod observation;
 mod target;
@@ -33,6 +36,8 @@ pub mod unix;
 
 pub use error::{ErrorKind, Phase, ProbeError};
 pub use exec::ExecProbe;
+#[cfg(feature = "grpc")]
+pub use grpc::GrpcProbe;
 pub use http::{BodyExpectation, ExpectationError, HttpClient, HttpMethod, HttpProbe, StatusSet, StatusSetError};
 pub use observation::{Observation, Phases};
 pub use target::{Target, TargetError};
@@ -72,6 +77,8 @@ impl Target {
             Target::Tcp(probe) => probe.run(deadline).await,
             Target::Exec(probe) => probe.run(deadline).await,
             Target::Unix(probe) => probe.run(deadline).await,
+            #[cfg(feature = "grpc")]
+            Target::Grpc(probe) => probe.run(ctx, deadline).await,
         };
         result.map_err(|err| err.with_elapsed(start.elapsed()))
     }

@@ -17,6 +17,7 @@ use url::Url;
 /// | `tcp://host:port`, `host:port`, `[::1]:port` | [`TcpProbe`] |
 /// | `unix:///run/app.sock[?check=liveness\|readiness\|full\|none]` | [`UnixProbe`] (IPC protocol: see [`IpcMode`](super::IpcMode)) |
 /// | `exec:pg_isready -h db` | [`ExecProbe`] (argv split with shell-words rules, no shell) |
+/// | `grpc://host:port[/service]`, `grpcs://…` | `GrpcProbe` (feature `grpc`; without it, an error saying so) |
 ///
 /// ```
 /// use vitalcheck::probe::Target;
@@ -36,16 +37,21 @@ pub enum Target {
     Exec(ExecProbe),
     /// A Unix-domain socket.
     Unix(UnixProbe),
+    /// A gRPC server's `grpc.health.v1` health service.
+    #[cfg(feature = "grpc")]
+    Grpc(super::GrpcProbe),
 }
 
 impl Target {
-    /// The kind's name: `http`, `tcp`, `exec` or `unix`.
+    /// The kind's name: `http`, `tcp`, `exec`, `unix` or `grpc`.
     pub fn kind_name(&self) -> &'static str {
         match self {
             Target::Http(_) => "http",
             Target::Tcp(_) => "tcp",
             Target::Exec(_) => "exec",
             Target::Unix(_) => "unix",
+            #[cfg(feature = "grpc")]
+            Target::Grpc(_) => "grpc",
         }
     }
 
@@ -85,8 +91,12 @@ impl TargetError {
     }
 }
 
+#[cfg(not(feature = "grpc"))]
 const EXPECTED: &str =
     "expected http://HOST[:PORT]/PATH, https://…, tcp://HOST:PORT, HOST:PORT, unix:///PATH or exec:COMMAND";
+#[cfg(feature = "grpc")]
+const EXPECTED: &str = "expected http://HOST[:PORT]/PATH, https://…, tcp://HOST:PORT, HOST:PORT, unix:///PATH, \
+     exec:COMMAND or grpc://HOST:PORT[/SERVICE]";
 
 impl FromStr for Target {
     type Err = TargetError;
@@ -104,6 +114,8 @@ impl FromStr for Target {
                 "http" | "https" => parse_http(input, s),
                 "tcp" => parse_host_port(input, rest),
                 "unix" => parse_unix(input, rest),
+                "grpc" => parse_grpc(input, rest, false),
+                "grpcs" => parse_grpc(input, rest, true),
                 other => Err(TargetError::new(input, format!("unsupported scheme {other:?}; {EXPECTED}"))),
             };
         }
@@ -120,7 +132,12 @@ fn parse_http(input: &str, s: &str) -> Result<Target, TargetError> {
 }
 
 fn parse_host_port(input: &str, s: &str) -> Result<Target, TargetError> {
-    let s = s.trim_end_matches('/');
+    let (host, port) = host_and_port(input, s.trim_end_matches('/'))?;
+    Ok(Target::Tcp(TcpProbe::new(host, port)))
+}
+
+/// `HOST:PORT` or `[IPV6]:PORT` -> the host (IPv6 without brackets) and the port.
+fn host_and_port<'a>(input: &str, s: &'a str) -> Result<(&'a str, u16), TargetError> {
     let Some((host, port)) = s.rsplit_once(':') else {
         return Err(TargetError::new(input, format!("missing port; {EXPECTED}")));
     };
@@ -144,7 +161,20 @@ fn parse_host_port(input: &str, s: &str) -> Result<Target, TargetError> {
         .ok()
         .filter(|p| *p != 0)
         .ok_or_else(|| TargetError::new(input, format!("port {port:?} is not a number from 1 to 65535")))?;
-    Ok(Target::Tcp(TcpProbe::new(host, port)))
+    Ok((host, port))
+}
+
+/// `grpc://HOST:PORT[/SERVICE]`: everything after the first `/` is the service name.
+#[cfg(feature = "grpc")]
+fn parse_grpc(input: &str, rest: &str, tls: bool) -> Result<Target, TargetError> {
+    let (host_port, service) = rest.split_once('/').unwrap_or((rest, ""));
+    let (host, port) = host_and_port(input, host_port)?;
+    Ok(Target::Grpc(super::GrpcProbe::new(host, port).with_service(service).with_tls(tls)))
+}
+
+#[cfg(not(feature = "grpc"))]
+fn parse_grpc(input: &str, _rest: &str, _tls: bool) -> Result<Target, TargetError> {
+    Err(TargetError::new(input, "built without gRPC support (enable the `grpc` feature)"))
 }
 
 fn parse_unix(input: &str, rest: &str) -> Result<Target, TargetError> {
@@ -184,6 +214,8 @@ impl fmt::Display for Target {
             Target::Tcp(p) => fmt::Display::fmt(p, f),
             Target::Exec(p) => fmt::Display::fmt(p, f),
             Target::Unix(p) => fmt::Display::fmt(p, f),
+            #[cfg(feature = "grpc")]
+            Target::Grpc(p) => fmt::Display::fmt(p, f),
         }
     }
 }
@@ -257,6 +289,32 @@ mod tests {
         assert!(reject("unix:///a.sock?check=deep").contains("unknown check \"deep\"; expected ?check=liveness"));
         assert!(reject("unix:///a.sock?mode=x").contains("unknown query \"mode=x\""));
         assert!(reject("http://").contains("not a valid URL"));
+    }
+
+    #[cfg(feature = "grpc")]
+    #[test]
+    fn grpc_forms() {
+        for (input, shown) in [
+            ("grpc://127.0.0.1:50051", "grpc://127.0.0.1:50051"),
+            ("grpc://h:1/", "grpc://h:1"),
+            ("GRPC://[::1]:9/my.pkg.Svc", "grpc://[::1]:9/my.pkg.Svc"),
+            ("grpcs://api.example.com:443/a/b", "grpcs://api.example.com:443/a/b"),
+        ] {
+            let target = parse(input);
+            assert_eq!((target.to_string().as_str(), target.kind_name()), (shown, "grpc"), "{input}");
+        }
+        let Target::Grpc(p) = parse("grpcs://[::1]:9/x") else { panic!() };
+        assert_eq!((p.host.as_str(), p.port, p.service.as_str(), p.tls), ("::1", 9, "x", true));
+        assert!(reject("grpc://h").contains("missing port"));
+        assert!(reject("grpc://u@h:1").contains("is not a host name"));
+        let e = reject("grpc://u:hunter2@h:1");
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[cfg(not(feature = "grpc"))]
+    #[test]
+    fn grpc_needs_the_feature() {
+        assert!(reject("grpc://h:1").contains("built without gRPC support"));
     }
 
     #[test]

@@ -100,6 +100,23 @@ impl HttpClient {
         shown: &str,
         phases: &mut Phases,
     ) -> Result<(Sender, JoinHandle<()>), ProbeError> {
+        let (tls, h2) = self.tls_connect(url, insecure, stream, deadline, shown, phases).await?;
+        http_handshake(tls, h2, deadline, shown).await
+    }
+
+    /// The TLS handshake on `stream` for the host of `url`, with the shared configuration
+    /// (ALPN `h2`, `http/1.1`; sessions resumed), recording its time in `phases`. Returns
+    /// the stream and whether the server chose HTTP/2. Errors: `Tls`, `Timeout(Tls)`.
+    #[cfg(feature = "tls")]
+    pub(in crate::probe) async fn tls_connect(
+        &self,
+        url: &Url,
+        insecure: bool,
+        stream: tokio::net::TcpStream,
+        deadline: Instant,
+        shown: &str,
+        phases: &mut Phases,
+    ) -> Result<(tokio_rustls::client::TlsStream<tokio::net::TcpStream>, bool), ProbeError> {
         let slot = if insecure { &self.inner.insecure } else { &self.inner.verifying };
         let config = slot
             .get_or_init(|| if insecure { super::tls::insecure_config() } else { super::tls::verifying_config() })
@@ -114,7 +131,7 @@ impl HttpClient {
             Ok(Ok(done)) => done,
         };
         phases.tls = Some(start.elapsed());
-        http_handshake(tls, h2, deadline, shown).await
+        Ok((tls, h2))
     }
 
     #[cfg(not(feature = "tls"))]
