@@ -15,6 +15,8 @@
 //!   timeouts, retries, caching), [`lifecycle::Lifecycle`] (Starting -> Running -> Draining
 //!   -> Stopped, readiness gates), and [`HealthService`], which answers liveness,
 //!   readiness and full reports ([`report::HealthReport`], `application/health+json`).
+//! * `serve` (feature `server`): the answers served over HTTP, as `/livez`, `/readyz` and
+//!   `/health` routes to merge into an axum app.
 //!
 //! # Example
 //!
@@ -39,6 +41,8 @@
 //!
 //! * `probes` (default): the probes and [`wait`].
 //! * `tls` (default): `https://` targets, on rustls with the ring provider.
+//! * `server` (default): `serve::http::router`, the axum routes `/livez`, `/readyz` and
+//!   `/health`.
 //! * `tracing`: log each wait attempt and the outcome through `tracing`.
 
 #![deny(missing_docs)]
@@ -51,6 +55,8 @@ pub mod probe;
 pub mod redact;
 pub mod registry;
 pub mod report;
+#[cfg(feature = "server")]
+pub mod serve;
 pub mod service;
 mod status;
 #[cfg(feature = "probes")]
