@@ -294,21 +294,48 @@ impl Registry {
         self.run_where(|spec| spec.has_tag(tag)).await
     }
 
-    /// Runs the enabled checks whose spec matches `select`, concurrently (one task each, so
-    /// a panic stays in its check).
+    /// Runs the enabled checks whose spec matches `select`, concurrently: each is polled
+    /// once in place, and one that has to wait goes on in its own task. A panic stays in its
+    /// check either way.
     pub async fn run_where(&self, select: impl Fn(&CheckSpec) -> bool) -> Vec<ComponentReport> {
         let chosen: Vec<&Entry> = self.entries.iter().filter(|e| e.spec.enabled && select(&e.spec)).collect();
-        let handles: Vec<_> =
-            chosen.iter().map(|entry| tokio::spawn(run_entry((*entry).clone(), self.default_timeout))).collect();
-        let mut reports = Vec::with_capacity(handles.len());
-        for (entry, handle) in chosen.into_iter().zip(handles) {
-            let report = match handle.await {
-                Ok(report) => report,
-                Err(err) => report_of(&entry.spec, Instant::now(), ComponentHealth::unhealthy(join_message(err))),
+        let started: Vec<Started> = chosen.iter().map(|entry| start((*entry).clone(), self.default_timeout)).collect();
+        let mut reports = Vec::with_capacity(started.len());
+        for (entry, started) in chosen.into_iter().zip(started) {
+            let failed = |message| report_of(&entry.spec, Instant::now(), ComponentHealth::unhealthy(message));
+            let report = match started {
+                Started::Done(report) => report,
+                Started::Panicked(payload) => failed(panic_message(payload)),
+                Started::Running(handle) => match handle.await {
+                    Ok(report) => report,
+                    Err(err) => failed(join_message(err)),
+                },
             };
             reports.push(report);
         }
         reports
+    }
+}
+
+/// A check after its first poll.
+enum Started {
+    Done(ComponentReport),
+    Panicked(Box<dyn std::any::Any + Send>),
+    Running(tokio::task::JoinHandle<ComponentReport>),
+}
+
+/// Polls a check once in place; one that must wait moves to its own task. Most checks
+/// answer at once, and then a question costs no task hand-offs between threads.
+fn start(entry: Entry, default_timeout: Duration) -> Started {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::task::{Context, Poll, Waker};
+    let mut run = Box::pin(run_entry(entry, default_timeout));
+    // The task that takes over polls again with its own waker before anything can wake.
+    let mut cx = Context::from_waker(Waker::noop());
+    match catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(&mut cx))) {
+        Ok(Poll::Ready(report)) => Started::Done(report),
+        Ok(Poll::Pending) => Started::Running(tokio::spawn(run)),
+        Err(payload) => Started::Panicked(payload),
     }
 }
 
@@ -360,7 +387,10 @@ fn join_message(err: tokio::task::JoinError) -> String {
     if !err.is_panic() {
         return "the check was cancelled".to_string();
     }
-    let payload = err.into_panic();
+    panic_message(err.into_panic())
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     let text = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_string())
