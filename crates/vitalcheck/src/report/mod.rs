@@ -127,7 +127,8 @@ pub struct HealthReport {
     /// Time since the process started reporting.
     #[serde(with = "duration_ms")]
     pub uptime: Duration,
-    /// Resident memory of the process, in bytes, where the OS tells.
+    /// Resident memory of the process, in bytes, where the OS tells (sampled at most every
+    /// 100 ms, so a storm of probes does not pay a `/proc` read each).
     pub memory_rss_bytes: Option<u64>,
     /// Readiness gates that do not pass, with why.
     #[serde(default)]
@@ -152,11 +153,31 @@ impl HealthReport {
             accepting_requests: lifecycle == LifecycleState::Running,
             lifecycle,
             uptime,
-            memory_rss_bytes: resident_memory_bytes(),
+            memory_rss_bytes: recent_resident_memory_bytes(),
             failing_gates: Vec::new(),
             components,
             time: jiff::Timestamp::now(),
             extra: serde_json::Map::new(),
+        }
+    }
+}
+
+/// How old a memory sample in a report may be.
+const MEMORY_SAMPLE_MAX_AGE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// [`resident_memory_bytes`], sampled at most every [`MEMORY_SAMPLE_MAX_AGE`].
+fn recent_resident_memory_bytes() -> Option<u64> {
+    use std::sync::{Mutex, PoisonError};
+    use std::time::Instant;
+    static LAST: Mutex<Option<(Instant, Option<u64>)>> = Mutex::new(None);
+    let now = Instant::now();
+    let mut last = LAST.lock().unwrap_or_else(PoisonError::into_inner);
+    match *last {
+        Some((at, bytes)) if now.saturating_duration_since(at) < MEMORY_SAMPLE_MAX_AGE => bytes,
+        _ => {
+            let bytes = resident_memory_bytes();
+            *last = Some((now, bytes));
+            bytes
         }
     }
 }
