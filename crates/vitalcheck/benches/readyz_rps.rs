@@ -33,7 +33,11 @@ const MAX_PER_CONNECTION: usize = 500_000;
 const DEFAULT_CHECKS: usize = 3;
 
 fn main() {
-    let server = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("server runtime");
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = std::env::var("READYZ_WORKERS").ok().and_then(|v| v.parse().ok()) {
+        builder.worker_threads(n);
+    }
+    let server = builder.enable_all().build().expect("server runtime");
     let workers = server.metrics().num_workers();
     let checks = std::env::var("READYZ_CHECKS").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CHECKS);
     let (bare, embedded) = server.block_on(async { (serve(bare_app()).await, serve(embedded_app(checks)).await) });

@@ -32,6 +32,7 @@ use crate::{Backoff, Status};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -328,7 +329,7 @@ enum Started {
 /// answer at once, and then a question costs no task hand-offs between threads.
 fn start(entry: Entry, default_timeout: Duration) -> Started {
     use std::panic::{AssertUnwindSafe, catch_unwind};
-    use std::task::{Context, Poll, Waker};
+    use std::task::{Context, Waker};
     let mut run = Box::pin(run_entry(entry, default_timeout));
     // The task that takes over polls again with its own waker before anything can wake.
     let mut cx = Context::from_waker(Waker::noop());
@@ -360,18 +361,31 @@ async fn run_fresh(entry: &Entry, default_timeout: Duration) -> ComponentReport 
     let timeout = entry.spec.timeout.unwrap_or(default_timeout);
     let start = Instant::now();
     let mut delays = entry.spec.retry_backoff.with_max_attempts(entry.spec.retries.saturating_add(1)).iter();
+    let mut attempt_start = start;
     loop {
-        let health = match tokio::time::timeout(timeout, entry.check.check()).await {
-            Ok(health) => health,
-            Err(_) => ComponentHealth::unhealthy(format!("timed out after {}", human(timeout))),
+        let health = match attempt(entry.check.check(), attempt_start + timeout).await {
+            Some(health) => health,
+            None => ComponentHealth::unhealthy(format!("timed out after {}", human(timeout))),
         };
         if health.status != Status::Unhealthy {
             return report_of(&entry.spec, start, health);
         }
         match delays.next() {
-            Some(delay) => tokio::time::sleep(delay).await,
+            Some(delay) => {
+                tokio::time::sleep(delay).await;
+                attempt_start = Instant::now();
+            }
             None => return report_of(&entry.spec, start, health),
         }
+    }
+}
+
+/// One attempt that must answer by `deadline`; None when it did not. A check that answers
+/// on its first poll needs no timer, so none is set.
+async fn attempt(mut check: CheckFuture<'_>, deadline: Instant) -> Option<ComponentHealth> {
+    match std::future::poll_fn(|cx| Poll::Ready(check.as_mut().poll(cx))).await {
+        Poll::Ready(health) => Some(health),
+        Poll::Pending => tokio::time::timeout_at(deadline, check).await.ok(),
     }
 }
 
