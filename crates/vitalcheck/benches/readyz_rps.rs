@@ -9,7 +9,8 @@
 //! `ROUND` (at most `MAX_PER_CONNECTION` requests). Rounds come in pairs, one per server,
 //! back to back (which goes first alternates), so that other work on the machine weighs
 //! on both alike; the verdict is the median of the pairs' ratios. `READYZ_CHECKS=N`
-//! sets how many instant ready checks stand behind `/readyz` (default 3).
+//! sets how many instant ready checks stand behind `/readyz` (default 3);
+//! `READYZ_WORKERS=N` sets the server runtime's worker threads (default: one per core).
 
 use axum::Router;
 use axum::http::StatusCode;
