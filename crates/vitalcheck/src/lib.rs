@@ -17,6 +17,8 @@
 //!   -> Stopped, readiness gates), and [`HealthService`], which answers liveness,
 //!   readiness and full reports ([`report::HealthReport`], `application/health+json`).
 //!   Ready-made [`checks`]: TCP, HTTP, PostgreSQL, Redis, disk space, memory.
+//! * `serve`: the answers served over HTTP (`/livez`, `/readyz`, `/health` routes to merge
+//!   into an axum app), a Unix socket (IPC) and gRPC (`grpc.health.v1`).
 //!
 //! # Example
 //!
@@ -41,10 +43,12 @@
 //!
 //! * `probes` (default): the probes and [`wait`].
 //! * `tls` (default): `https://` targets, on rustls with the ring provider.
-//! * `ipc` (default): [`serve::ipc::IpcServer`], a [`HealthService`] answering on a Unix
-//!   socket. The client ([`ipc_client`]) comes with `ipc` or `probes`.
+//! * `ipc` (default, part of `server`): [`serve::ipc::IpcServer`], a [`HealthService`]
+//!   answering on a Unix socket. The client ([`ipc_client`]) comes with `ipc` or `probes`.
 //! * `grpc`: serve `grpc.health.v1` from a [`HealthService`] (`serve::grpc`) and probe
 //!   `grpc://` / `grpcs://` targets (tonic, no protoc needed).
+//! * `server` (default): `serve::http::router`, the axum routes `/livez`, `/readyz` and
+//!   `/health`.
 //! * `tracing`: log each wait attempt and the outcome through `tracing`.
 //! * `postgres`: `checks::PostgresCheck` (`SELECT 1` with tokio-postgres).
 //! * `redis`: `checks::RedisCheck` (`PING` with the redis crate).
@@ -65,7 +69,7 @@ pub mod probe;
 pub mod redact;
 pub mod registry;
 pub mod report;
-#[cfg(any(feature = "ipc", feature = "grpc"))]
+#[cfg(any(feature = "server", feature = "ipc", feature = "grpc"))]
 pub mod serve;
 pub mod service;
 mod status;

@@ -27,7 +27,7 @@
 use crate::Status;
 use crate::lifecycle::Lifecycle;
 use crate::registry::{CheckSpec, Registry};
-use crate::report::{HealthReport, overall};
+use crate::report::{ComponentReport, HealthReport};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -134,14 +134,15 @@ fn in_readiness(spec: &CheckSpec) -> bool {
     spec.tags.is_empty() || spec.has_tag("ready")
 }
 
+/// [`overall`](crate::report::overall) of the components that take part in readiness, without copying them.
 fn overall_of_readiness(report: &HealthReport) -> Status {
-    let chosen: Vec<_> = report
+    report
         .components
         .iter()
         .filter(|c| c.tags.is_empty() || c.tags.iter().any(|t| t == "ready"))
-        .cloned()
-        .collect();
-    overall(&chosen)
+        .map(ComponentReport::effective_status)
+        .max()
+        .unwrap_or(Status::Healthy)
 }
 
 #[cfg(test)]

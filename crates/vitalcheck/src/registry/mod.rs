@@ -32,6 +32,7 @@ use crate::{Backoff, Status};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -294,21 +295,48 @@ impl Registry {
         self.run_where(|spec| spec.has_tag(tag)).await
     }
 
-    /// Runs the enabled checks whose spec matches `select`, concurrently (one task each, so
-    /// a panic stays in its check).
+    /// Runs the enabled checks whose spec matches `select`, concurrently: each is polled
+    /// once in place, and one that has to wait goes on in its own task. A panic stays in its
+    /// check either way.
     pub async fn run_where(&self, select: impl Fn(&CheckSpec) -> bool) -> Vec<ComponentReport> {
         let chosen: Vec<&Entry> = self.entries.iter().filter(|e| e.spec.enabled && select(&e.spec)).collect();
-        let handles: Vec<_> =
-            chosen.iter().map(|entry| tokio::spawn(run_entry((*entry).clone(), self.default_timeout))).collect();
-        let mut reports = Vec::with_capacity(handles.len());
-        for (entry, handle) in chosen.into_iter().zip(handles) {
-            let report = match handle.await {
-                Ok(report) => report,
-                Err(err) => report_of(&entry.spec, Instant::now(), ComponentHealth::unhealthy(join_message(err))),
+        let started: Vec<Started> = chosen.iter().map(|entry| start((*entry).clone(), self.default_timeout)).collect();
+        let mut reports = Vec::with_capacity(started.len());
+        for (entry, started) in chosen.into_iter().zip(started) {
+            let failed = |message| report_of(&entry.spec, Instant::now(), ComponentHealth::unhealthy(message));
+            let report = match started {
+                Started::Done(report) => report,
+                Started::Panicked(payload) => failed(panic_message(payload)),
+                Started::Running(handle) => match handle.await {
+                    Ok(report) => report,
+                    Err(err) => failed(join_message(err)),
+                },
             };
             reports.push(report);
         }
         reports
+    }
+}
+
+/// A check after its first poll.
+enum Started {
+    Done(ComponentReport),
+    Panicked(Box<dyn std::any::Any + Send>),
+    Running(tokio::task::JoinHandle<ComponentReport>),
+}
+
+/// Polls a check once in place; one that must wait moves to its own task. Most checks
+/// answer at once, and then a question costs no task hand-offs between threads.
+fn start(entry: Entry, default_timeout: Duration) -> Started {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::task::{Context, Waker};
+    let mut run = Box::pin(run_entry(entry, default_timeout));
+    // The task that takes over polls again with its own waker before anything can wake.
+    let mut cx = Context::from_waker(Waker::noop());
+    match catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(&mut cx))) {
+        Ok(Poll::Ready(report)) => Started::Done(report),
+        Ok(Poll::Pending) => Started::Running(tokio::spawn(run)),
+        Err(payload) => Started::Panicked(payload),
     }
 }
 
@@ -333,18 +361,31 @@ async fn run_fresh(entry: &Entry, default_timeout: Duration) -> ComponentReport 
     let timeout = entry.spec.timeout.unwrap_or(default_timeout);
     let start = Instant::now();
     let mut delays = entry.spec.retry_backoff.with_max_attempts(entry.spec.retries.saturating_add(1)).iter();
+    let mut attempt_start = start;
     loop {
-        let health = match tokio::time::timeout(timeout, entry.check.check()).await {
-            Ok(health) => health,
-            Err(_) => ComponentHealth::unhealthy(format!("timed out after {}", human(timeout))),
+        let health = match attempt(entry.check.check(), attempt_start + timeout).await {
+            Some(health) => health,
+            None => ComponentHealth::unhealthy(format!("timed out after {}", human(timeout))),
         };
         if health.status != Status::Unhealthy {
             return report_of(&entry.spec, start, health);
         }
         match delays.next() {
-            Some(delay) => tokio::time::sleep(delay).await,
+            Some(delay) => {
+                tokio::time::sleep(delay).await;
+                attempt_start = Instant::now();
+            }
             None => return report_of(&entry.spec, start, health),
         }
+    }
+}
+
+/// One attempt that must answer by `deadline`; None when it did not. A check that answers
+/// on its first poll needs no timer, so none is set.
+async fn attempt(mut check: CheckFuture<'_>, deadline: Instant) -> Option<ComponentHealth> {
+    match std::future::poll_fn(|cx| Poll::Ready(check.as_mut().poll(cx))).await {
+        Poll::Ready(health) => Some(health),
+        Poll::Pending => tokio::time::timeout_at(deadline, check).await.ok(),
     }
 }
 
@@ -360,7 +401,10 @@ fn join_message(err: tokio::task::JoinError) -> String {
     if !err.is_panic() {
         return "the check was cancelled".to_string();
     }
-    let payload = err.into_panic();
+    panic_message(err.into_panic())
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     let text = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_string())

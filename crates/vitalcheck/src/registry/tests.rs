@@ -142,3 +142,19 @@ fn from_result_maps_errors_to_unhealthy() {
     let h = ComponentHealth::from_result(Err("refused"));
     assert_eq!((h.status, h.message.as_deref()), (Status::Unhealthy, Some("refused")));
 }
+
+#[tokio::test]
+async fn a_check_that_panics_after_waiting_is_contained_too() {
+    let mut r = Registry::new();
+    r.register("late", || async {
+        tokio::task::yield_now().await;
+        if true {
+            panic!("late boom");
+        }
+        ComponentHealth::healthy()
+    });
+    r.register("fine", || async { ComponentHealth::healthy() });
+    let reports = r.run_all().await;
+    assert_eq!(reports[0].message.as_deref(), Some("the check panicked: late boom"));
+    assert_eq!(reports[1].status, Status::Healthy);
+}

@@ -127,7 +127,8 @@ pub struct HealthReport {
     /// Time since the process started reporting.
     #[serde(with = "duration_ms")]
     pub uptime: Duration,
-    /// Resident memory of the process, in bytes, where the OS tells.
+    /// Resident memory of the process, in bytes, where the OS tells (sampled at most every
+    /// 100 ms, so a storm of probes does not pay a `/proc` read each).
     pub memory_rss_bytes: Option<u64>,
     /// Readiness gates that do not pass, with why.
     #[serde(default)]
@@ -152,7 +153,7 @@ impl HealthReport {
             accepting_requests: lifecycle == LifecycleState::Running,
             lifecycle,
             uptime,
-            memory_rss_bytes: resident_memory_bytes(),
+            memory_rss_bytes: recent_resident_memory_bytes(),
             failing_gates: Vec::new(),
             components,
             time: jiff::Timestamp::now(),
@@ -161,9 +162,47 @@ impl HealthReport {
     }
 }
 
+/// How old a memory sample in a report may be.
+const MEMORY_SAMPLE_MAX_AGE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// [`resident_memory_bytes`], sampled at most every [`MEMORY_SAMPLE_MAX_AGE`].
+fn recent_resident_memory_bytes() -> Option<u64> {
+    use std::sync::{Mutex, PoisonError};
+    use std::time::Instant;
+    static LAST: Mutex<Option<(Instant, Option<u64>)>> = Mutex::new(None);
+    let now = Instant::now();
+    let mut last = LAST.lock().unwrap_or_else(PoisonError::into_inner);
+    match *last {
+        Some((at, bytes)) if now.saturating_duration_since(at) < MEMORY_SAMPLE_MAX_AGE => bytes,
+        _ => {
+            let bytes = resident_memory_bytes();
+            *last = Some((now, bytes));
+            bytes
+        }
+    }
+}
+
 /// The resident set size of this process (Linux: `/proc/self/statm`), or None elsewhere.
+///
+/// The file stays open between calls: a positioned read costs a sixth of an open, read
+/// and close, and every readiness answer asks. A forked child reads its own file afresh.
 pub fn resident_memory_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    use std::os::unix::fs::FileExt;
+    static STATM: std::sync::OnceLock<Option<(u32, std::fs::File)>> = std::sync::OnceLock::new();
+    let pid = std::process::id();
+    let kept = STATM.get_or_init(|| std::fs::File::open("/proc/self/statm").ok().map(|file| (pid, file)));
+    let mut buf = [0u8; 128];
+    match kept {
+        Some((owner, file)) if *owner == pid => {
+            let len = file.read_at(&mut buf, 0).ok()?;
+            rss_of_statm(std::str::from_utf8(&buf[..len]).ok()?)
+        }
+        _ => rss_of_statm(&std::fs::read_to_string("/proc/self/statm").ok()?),
+    }
+}
+
+/// The second field of `statm` (resident pages), in bytes.
+fn rss_of_statm(statm: &str) -> Option<u64> {
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * rustix::param::page_size() as u64)
 }
