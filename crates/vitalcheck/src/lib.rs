@@ -39,6 +39,21 @@
 //! # }
 //! ```
 //!
+//! Reporting a service's own health, in five lines (`/livez`, `/readyz`, `/health`):
+//!
+//! ```no_run
+//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+//! use vitalcheck::{HealthService, checks::TcpCheck, lifecycle::Lifecycle, registry::Registry};
+//! let mut registry = Registry::new();
+//! registry.register("db", TcpCheck::new("127.0.0.1:5432")?).tags(["ready"]);
+//! let health = HealthService::new(registry, Lifecycle::new());
+//! let app = axum::Router::new().merge(vitalcheck::serve::http::router(health.clone()));
+//! health.lifecycle().mark_running();
+//! # let _: axum::Router = app;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Optional features
 //!
 //! * `probes` (default): the probes and [`wait`].
