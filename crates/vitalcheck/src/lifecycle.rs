@@ -28,7 +28,7 @@
 use crate::report::LifecycleState;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -42,6 +42,9 @@ struct Gate {
 
 struct Inner {
     state: watch::Sender<LifecycleState>,
+    /// The state's [`rank`], kept beside the channel so that reading it (every readiness
+    /// question) takes no lock that the other threads asking contend for.
+    current: AtomicU8,
     gates: RwLock<Vec<Gate>>,
     started: Instant,
 }
@@ -68,12 +71,13 @@ impl Lifecycle {
     /// A lifecycle in Starting, with no gates; uptime counts from now.
     pub fn new() -> Self {
         let (state, _) = watch::channel(LifecycleState::Starting);
-        Lifecycle { inner: Arc::new(Inner { state, gates: RwLock::new(Vec::new()), started: Instant::now() }) }
+        let current = AtomicU8::new(rank(LifecycleState::Starting));
+        Lifecycle { inner: Arc::new(Inner { state, current, gates: RwLock::new(Vec::new()), started: Instant::now() }) }
     }
 
     /// The current state.
     pub fn state(&self) -> LifecycleState {
-        *self.inner.state.borrow()
+        of_rank(self.inner.current.load(Ordering::Acquire))
     }
 
     /// Time since [`new`](Self::new).
@@ -106,6 +110,7 @@ impl Lifecycle {
             let forward = rank(to) > rank(*state);
             if forward {
                 *state = to;
+                self.inner.current.store(rank(to), Ordering::Release);
             }
             forward
         })
@@ -183,6 +188,15 @@ impl Lifecycle {
             }
         };
         self.drain_when(signals, drain_period).await;
+    }
+}
+
+const fn of_rank(rank: u8) -> LifecycleState {
+    match rank {
+        0 => LifecycleState::Starting,
+        1 => LifecycleState::Running,
+        2 => LifecycleState::Draining,
+        _ => LifecycleState::Stopped,
     }
 }
 

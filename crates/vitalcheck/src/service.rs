@@ -26,8 +26,8 @@
 
 use crate::Status;
 use crate::lifecycle::Lifecycle;
-use crate::registry::{CheckSpec, Registry};
-use crate::report::{ComponentReport, HealthReport};
+use crate::registry::{CheckSpec, Outcome, Registry};
+use crate::report::{ComponentReport, HealthReport, LifecycleState};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -110,14 +110,11 @@ impl HealthService {
 
     /// Runs the checks `check_type` asks for and answers it.
     pub async fn check(&self, check_type: CheckType) -> Answer {
-        let components = match check_type {
-            CheckType::Liveness => self.registry.run_tagged("live").await,
-            CheckType::Readiness => self.registry.run_where(in_readiness).await,
-            CheckType::Full => self.registry.run_all().await,
-        };
-        let state = self.lifecycle.state();
-        let mut report = HealthReport::new(components, state, self.lifecycle.uptime());
-        report.failing_gates = self.lifecycle.failing_gates();
+        let brief = self.brief(check_type).await;
+        let now = jiff::Timestamp::now();
+        let components = brief.components.into_iter().map(|(spec, outcome)| outcome.into_report(spec, now)).collect();
+        let mut report = HealthReport::new(components, brief.lifecycle, self.lifecycle.uptime());
+        report.failing_gates = brief.failing_gates;
         let readiness_unhealthy = overall_of_readiness(&report) == Status::Unhealthy;
         report.ready = report.accepting_requests && report.failing_gates.is_empty() && !readiness_unhealthy;
         report.extra = (*self.info).clone();
@@ -126,6 +123,46 @@ impl HealthService {
             CheckType::Liveness | CheckType::Full => report.status != Status::Unhealthy,
         };
         Answer { check_type, ok, report }
+    }
+}
+
+/// A light answer: the verdict and what the plain-text surfaces show, without a
+/// [`HealthReport`] (no memory sample, no copies of names and tags).
+#[derive(Debug)]
+pub(crate) struct Brief<'a> {
+    /// The question.
+    pub(crate) check_type: CheckType,
+    /// Whether the answer is yes; the same as [`Answer::ok`].
+    pub(crate) ok: bool,
+    /// The lifecycle state.
+    pub(crate) lifecycle: LifecycleState,
+    /// Readiness gates that do not pass, as `name: why`.
+    pub(crate) failing_gates: Vec<String>,
+    /// Each check run, in registration order, with what it found.
+    pub(crate) components: Vec<(&'a CheckSpec, Outcome)>,
+}
+
+impl HealthService {
+    /// Runs the checks `check_type` asks for and answers it briefly (see [`Brief`]).
+    pub(crate) async fn brief(&self, check_type: CheckType) -> Brief<'_> {
+        let components = match check_type {
+            CheckType::Liveness => self.registry.outcomes_where(|spec| spec.has_tag("live")).await,
+            CheckType::Readiness => self.registry.outcomes_where(in_readiness).await,
+            CheckType::Full => self.registry.outcomes_where(|_| true).await,
+        };
+        let lifecycle = self.lifecycle.state();
+        let failing_gates = self.lifecycle.failing_gates();
+        let worst = |only_readiness: bool| {
+            let counted = components.iter().filter(|(spec, _)| !only_readiness || in_readiness(spec));
+            counted.map(|(spec, outcome)| outcome.effective_status(spec)).max().unwrap_or(Status::Healthy)
+        };
+        let ok = match check_type {
+            CheckType::Readiness => {
+                lifecycle == LifecycleState::Running && failing_gates.is_empty() && worst(true) != Status::Unhealthy
+            }
+            CheckType::Liveness | CheckType::Full => worst(false) != Status::Unhealthy,
+        };
+        Brief { check_type, ok, lifecycle, failing_gates, components }
     }
 }
 

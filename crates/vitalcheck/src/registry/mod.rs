@@ -24,15 +24,16 @@
 //! ```
 
 mod config;
+mod run;
 
 pub use config::{ConfigError, RegistryConfig};
+pub(crate) use run::Outcome;
 
 use crate::report::ComponentReport;
 use crate::{Backoff, Status};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -151,11 +152,13 @@ impl CheckSpec {
     }
 }
 
-type CacheSlot = Mutex<Option<(Instant, ComponentReport)>>;
+type CacheSlot = Mutex<Option<(Instant, Outcome)>>;
 
+/// One registered check. Shared (`Arc`) with the runs under way: a run holds one
+/// reference to it, not one per part.
 #[derive(Clone)]
 struct Entry {
-    spec: Arc<CheckSpec>,
+    spec: CheckSpec,
     check: Arc<dyn Check>,
     cache: Arc<CacheSlot>,
 }
@@ -163,13 +166,13 @@ struct Entry {
 /// Named component checks. Register while setting up, then share it (`Arc<Registry>`).
 #[derive(Clone)]
 pub struct Registry {
-    entries: Vec<Entry>,
+    entries: Vec<Arc<Entry>>,
     default_timeout: Duration,
 }
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let specs: Vec<&CheckSpec> = self.entries.iter().map(|e| &*e.spec).collect();
+        let specs: Vec<&CheckSpec> = self.entries.iter().map(|e| &e.spec).collect();
         f.debug_struct("Registry").field("default_timeout", &self.default_timeout).field("checks", &specs).finish()
     }
 }
@@ -183,12 +186,18 @@ impl Default for Registry {
 /// Sets the options of one registered check; returned by [`Registry::register`].
 #[derive(Debug)]
 pub struct Registration<'a> {
-    spec: &'a mut Arc<CheckSpec>,
+    entry: &'a mut Arc<Entry>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.spec.fmt(f)
+    }
 }
 
 impl Registration<'_> {
     fn spec(&mut self) -> &mut CheckSpec {
-        Arc::make_mut(self.spec)
+        &mut Arc::make_mut(self.entry).spec
     }
 
     /// Adds tags (`live`, `ready`, or your own).
@@ -256,11 +265,11 @@ impl Registry {
     /// handle to set its options.
     pub fn register(&mut self, name: impl Into<String>, check: impl Check) -> Registration<'_> {
         let name = name.into();
-        let entry = Entry {
-            spec: Arc::new(CheckSpec::new(name.clone())),
+        let entry = Arc::new(Entry {
+            spec: CheckSpec::new(name.clone()),
             check: Arc::new(check),
             cache: Arc::new(Mutex::new(None)),
-        };
+        });
         let index = match self.entries.iter().position(|e| e.spec.name == name) {
             Some(index) => {
                 self.entries[index] = entry;
@@ -271,18 +280,18 @@ impl Registry {
                 self.entries.len() - 1
             }
         };
-        Registration { spec: &mut self.entries[index].spec }
+        Registration { entry: &mut self.entries[index] }
     }
 
     /// The options of the check named `name`, to change them after registration.
     pub fn configure(&mut self, name: &str) -> Option<Registration<'_>> {
         let entry = self.entries.iter_mut().find(|e| e.spec.name == name)?;
-        Some(Registration { spec: &mut entry.spec })
+        Some(Registration { entry })
     }
 
     /// The registered checks' options.
     pub fn specs(&self) -> impl Iterator<Item = &CheckSpec> {
-        self.entries.iter().map(|e| &*e.spec)
+        self.entries.iter().map(|e| &e.spec)
     }
 
     /// Runs every enabled check concurrently; reports come back in registration order.
@@ -299,122 +308,16 @@ impl Registry {
     /// once in place, and one that has to wait goes on in its own task. A panic stays in its
     /// check either way.
     pub async fn run_where(&self, select: impl Fn(&CheckSpec) -> bool) -> Vec<ComponentReport> {
-        let chosen: Vec<&Entry> = self.entries.iter().filter(|e| e.spec.enabled && select(&e.spec)).collect();
-        let started: Vec<Started> = chosen.iter().map(|entry| start((*entry).clone(), self.default_timeout)).collect();
-        let mut reports = Vec::with_capacity(started.len());
-        for (entry, started) in chosen.into_iter().zip(started) {
-            let failed = |message| report_of(&entry.spec, Instant::now(), ComponentHealth::unhealthy(message));
-            let report = match started {
-                Started::Done(report) => report,
-                Started::Panicked(payload) => failed(panic_message(payload)),
-                Started::Running(handle) => match handle.await {
-                    Ok(report) => report,
-                    Err(err) => failed(join_message(err)),
-                },
-            };
-            reports.push(report);
-        }
-        reports
+        let outcomes = self.outcomes_where(select).await;
+        // Checks that answered during this run share one time stamp.
+        let now = jiff::Timestamp::now();
+        outcomes.into_iter().map(|(spec, outcome)| outcome.into_report(spec, now)).collect()
     }
-}
 
-/// A check after its first poll.
-enum Started {
-    Done(ComponentReport),
-    Panicked(Box<dyn std::any::Any + Send>),
-    Running(tokio::task::JoinHandle<ComponentReport>),
-}
-
-/// Polls a check once in place; one that must wait moves to its own task. Most checks
-/// answer at once, and then a question costs no task hand-offs between threads.
-fn start(entry: Entry, default_timeout: Duration) -> Started {
-    use std::panic::{AssertUnwindSafe, catch_unwind};
-    use std::task::{Context, Waker};
-    let mut run = Box::pin(run_entry(entry, default_timeout));
-    // The task that takes over polls again with its own waker before anything can wake.
-    let mut cx = Context::from_waker(Waker::noop());
-    match catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(&mut cx))) {
-        Ok(Poll::Ready(report)) => Started::Done(report),
-        Ok(Poll::Pending) => Started::Running(tokio::spawn(run)),
-        Err(payload) => Started::Panicked(payload),
+    /// What [`run_where`](Self::run_where) finds, before it becomes reports.
+    pub(crate) async fn outcomes_where(&self, select: impl Fn(&CheckSpec) -> bool) -> Vec<(&CheckSpec, Outcome)> {
+        run::outcomes(self.entries.iter().filter(|e| e.spec.enabled && select(&e.spec)), self.default_timeout).await
     }
-}
-
-/// Runs one check with its cache, timeout and retries.
-async fn run_entry(entry: Entry, default_timeout: Duration) -> ComponentReport {
-    let Some(ttl) = entry.spec.cache_ttl else {
-        return run_fresh(&entry, default_timeout).await;
-    };
-    // Holding the slot while running makes concurrent callers share this run.
-    let mut slot = entry.cache.lock().await;
-    if let Some((at, report)) = slot.as_ref()
-        && at.elapsed() < ttl
-    {
-        return report.clone();
-    }
-    let report = run_fresh(&entry, default_timeout).await;
-    *slot = Some((Instant::now(), report.clone()));
-    report
-}
-
-async fn run_fresh(entry: &Entry, default_timeout: Duration) -> ComponentReport {
-    let timeout = entry.spec.timeout.unwrap_or(default_timeout);
-    let start = Instant::now();
-    let mut delays = entry.spec.retry_backoff.with_max_attempts(entry.spec.retries.saturating_add(1)).iter();
-    let mut attempt_start = start;
-    loop {
-        let health = match attempt(entry.check.check(), attempt_start + timeout).await {
-            Some(health) => health,
-            None => ComponentHealth::unhealthy(format!("timed out after {}", human(timeout))),
-        };
-        if health.status != Status::Unhealthy {
-            return report_of(&entry.spec, start, health);
-        }
-        match delays.next() {
-            Some(delay) => {
-                tokio::time::sleep(delay).await;
-                attempt_start = Instant::now();
-            }
-            None => return report_of(&entry.spec, start, health),
-        }
-    }
-}
-
-/// One attempt that must answer by `deadline`; None when it did not. A check that answers
-/// on its first poll needs no timer, so none is set.
-async fn attempt(mut check: CheckFuture<'_>, deadline: Instant) -> Option<ComponentHealth> {
-    match std::future::poll_fn(|cx| Poll::Ready(check.as_mut().poll(cx))).await {
-        Poll::Ready(health) => Some(health),
-        Poll::Pending => tokio::time::timeout_at(deadline, check).await.ok(),
-    }
-}
-
-fn report_of(spec: &CheckSpec, start: Instant, health: ComponentHealth) -> ComponentReport {
-    let mut report = ComponentReport::new(spec.name.clone(), health.status, start.elapsed()).critical(spec.critical);
-    report.message = health.message;
-    report.metadata = health.metadata;
-    report.tags = spec.tags.clone();
-    report
-}
-
-fn join_message(err: tokio::task::JoinError) -> String {
-    if !err.is_panic() {
-        return "the check was cancelled".to_string();
-    }
-    panic_message(err.into_panic())
-}
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    let text = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "no message".to_string());
-    format!("the check panicked: {text}")
-}
-
-fn human(d: Duration) -> String {
-    if d.as_millis() < 1000 { format!("{}ms", d.as_millis()) } else { format!("{:.1}s", d.as_secs_f64()) }
 }
 
 #[cfg(test)]

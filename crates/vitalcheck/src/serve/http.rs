@@ -37,13 +37,12 @@ use super::Details;
 use crate::Status;
 use crate::report::LifecycleState;
 use crate::report::health_json::{CONTENT_TYPE as HEALTH_JSON, HealthResponse};
-use crate::service::{Answer, CheckType, HealthService};
+use crate::service::{Brief, CheckType, HealthService};
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -121,22 +120,25 @@ async fn full(State(shared): State<Arc<Shared>>, request: Request) -> Response {
         let names: Vec<&str> = answer.report.failing_gates.iter().map(|g| split_gate(g).0).collect();
         body.output = Some(format!("failing gates: {}", names.join(", ")));
     }
-    (status_of(&answer), [(header::CONTENT_TYPE, HEALTH_JSON)], body.to_json()).into_response()
+    (status_of(answer.ok), [(header::CONTENT_TYPE, HEALTH_JSON)], body.to_json()).into_response()
 }
 
-/// The plain-text answer; `details` only matters with `verbose`.
+/// The plain-text answer; `details` only matters with `verbose`. It needs only the
+/// verdict and the lines, so it asks for a [`Brief`] rather than a full report.
 async fn plain(shared: &Shared, check_type: CheckType, verbose: bool, details: bool) -> Response {
-    let answer = shared.health.check(check_type).await;
-    let text = if answer.ok && !verbose { String::from("ok") } else { render_lines(&answer, details) };
+    let brief = shared.health.brief(check_type).await;
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8")),
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
     ];
-    (status_of(&answer), headers, text).into_response()
+    if brief.ok && !verbose {
+        return (StatusCode::OK, headers, "ok").into_response();
+    }
+    (status_of(brief.ok), headers, render_lines(&brief, details)).into_response()
 }
 
-fn status_of(answer: &Answer) -> StatusCode {
-    if answer.ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }
+fn status_of(ok: bool) -> StatusCode {
+    if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }
 }
 
 /// Whether the query asks for `verbose` (present, with any value or none, as Kubernetes).
@@ -151,34 +153,37 @@ fn may_see_details(policy: &Details, request: &Request) -> bool {
 }
 
 /// The Kubernetes-style lines of an answer; messages only with `details`.
-fn render_lines(answer: &Answer, details: bool) -> String {
-    let report = &answer.report;
-    let mut out = String::new();
-    let readiness = answer.check_type == CheckType::Readiness;
+fn render_lines(brief: &Brief<'_>, details: bool) -> String {
+    let readiness = brief.check_type == CheckType::Readiness;
+    let mut out = String::with_capacity(32 * (brief.components.len() + brief.failing_gates.len() + 2));
     if readiness {
-        let mark = if report.lifecycle == LifecycleState::Running { '+' } else { '-' };
-        let _ = writeln!(out, "[{mark}]lifecycle {}", report.lifecycle.as_str());
+        let running = brief.lifecycle == LifecycleState::Running;
+        out.push_str(if running { "[+]lifecycle " } else { "[-]lifecycle " });
+        out.push_str(brief.lifecycle.as_str());
+        out.push('\n');
     }
-    for c in &report.components {
-        let (mark, word) = match (c.status, c.critical) {
-            (Status::Healthy, _) => ('+', "ok"),
-            (Status::Degraded, _) => ('+', "degraded"),
-            (Status::Unhealthy, true) => ('-', "failed"),
-            (Status::Unhealthy, false) => ('+', "failed (non-critical)"),
+    for (spec, outcome) in &brief.components {
+        let line = match (outcome.health.status, spec.critical) {
+            (Status::Healthy, _) => ("[+]", " ok"),
+            (Status::Degraded, _) => ("[+]", " degraded"),
+            (Status::Unhealthy, true) => ("[-]", " failed"),
+            (Status::Unhealthy, false) => ("[+]", " failed (non-critical)"),
         };
-        let _ = write!(out, "[{mark}]{} {word}", one_line(&c.name));
-        push_message(&mut out, c.message.as_deref().filter(|_| details));
+        out.push_str(line.0);
+        out.push_str(&one_line(&spec.name));
+        out.push_str(line.1);
+        push_message(&mut out, outcome.health.message.as_deref().filter(|_| details));
     }
     if readiness {
-        for gate in &report.failing_gates {
+        for gate in &brief.failing_gates {
             let (name, why) = split_gate(gate);
-            let _ = write!(out, "[-]gate {}", one_line(name));
+            out.push_str("[-]gate ");
+            out.push_str(&one_line(name));
             push_message(&mut out, why.filter(|_| details));
         }
     }
-    let name = if readiness { "readyz" } else { "livez" };
-    let verdict = if answer.ok { "passed" } else { "failed" };
-    let _ = writeln!(out, "{name} check {verdict}");
+    out.push_str(if readiness { "readyz check " } else { "livez check " });
+    out.push_str(if brief.ok { "passed\n" } else { "failed\n" });
     out
 }
 
@@ -210,7 +215,7 @@ mod tests {
     use crate::lifecycle::Lifecycle;
     use crate::registry::{ComponentHealth, Registry};
 
-    async fn answer(check_type: CheckType, running: bool) -> Answer {
+    fn service(running: bool) -> HealthService {
         let mut r = Registry::new();
         r.register("ping", || async { ComponentHealth::healthy() }).tags(["live"]);
         r.register("db", || async { ComponentHealth::unhealthy("refused\nby 10.0.0.5") });
@@ -221,12 +226,13 @@ mod tests {
         if running {
             lifecycle.mark_running();
         }
-        HealthService::new(r, lifecycle).check(check_type).await
+        HealthService::new(r, lifecycle)
     }
 
     #[tokio::test]
     async fn readiness_lines_with_and_without_details() {
-        let a = answer(CheckType::Readiness, true).await;
+        let s = service(true);
+        let a = s.brief(CheckType::Readiness).await;
         assert_eq!(
             render_lines(&a, true),
             "[+]lifecycle running\n[-]db failed: refused by 10.0.0.5\n[+]cache failed (non-critical): down\n\
@@ -241,9 +247,10 @@ mod tests {
 
     #[tokio::test]
     async fn liveness_lines_leave_out_lifecycle_and_gates() {
-        let a = answer(CheckType::Liveness, false).await;
+        let s = service(false);
+        let a = s.brief(CheckType::Liveness).await;
         assert_eq!(render_lines(&a, true), "[+]ping ok\nlivez check passed\n");
-        let starting = answer(CheckType::Readiness, false).await;
+        let starting = s.brief(CheckType::Readiness).await;
         assert!(render_lines(&starting, false).starts_with("[-]lifecycle starting\n"));
     }
 
