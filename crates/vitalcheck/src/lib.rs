@@ -10,6 +10,8 @@
 //!   [`ErrorKind`](probe::ErrorKind) says what failed: refused, timeout (and in which
 //!   phase), DNS, TLS, HTTP status, protocol, expectation, exit code.
 //! * [`Backoff`]: when to ask again. Pure, clock-free, with presets.
+//! * [`state`]: what a run of results means: thresholds, start period, startup /
+//!   liveness / readiness, and a [`Transition`](state::Transition) on every change. Pure.
 //! * [`wait`]: [`poll_health`](wait::poll_health) and [`HealthPoller`](wait::HealthPoller)
 //!   ask again until healthy or out of attempts or time, and report every attempt.
 //! * Reporting a service's own health: [`registry::Registry`] (named async checks with
@@ -87,6 +89,7 @@ pub mod report;
 #[cfg(any(feature = "server", feature = "ipc", feature = "grpc"))]
 pub mod serve;
 pub mod service;
+pub mod state;
 mod status;
 #[cfg(feature = "probes")]
 pub mod wait;
