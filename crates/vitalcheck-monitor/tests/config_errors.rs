@@ -97,9 +97,9 @@ const GOLDEN: &[(&str, &str)] = &[
          at defaults.timeout)",
     ),
     (
-        "invalid-group-inherits-long-timeout.toml",
-        "invalid-group-inherits-long-timeout.toml:3:12: groups[0].interval: interval 5s is shorter than the timeout \
-         10s (the built-in default)",
+        "invalid-probe-timeout-longer.toml",
+        "invalid-probe-timeout-longer.toml:7:11: targets[0].readiness.timeout: timeout 45s is longer than the \
+         interval 30s (the built-in default)",
     ),
     (
         "invalid-unknown-group.toml",

@@ -104,6 +104,12 @@ fn a_minimal_file_gets_the_docker_defaults() {
 }
 
 #[test]
+fn the_default_timeout_shrinks_to_a_shorter_interval() {
+    let config = parse("[[targets]]\nname = \"db\"\ntarget = \"db:5432\"\ninterval = \"2s\"\n");
+    assert_eq!((config.targets[0].probe.timing.interval, config.targets[0].probe.timing.timeout), (secs(2), secs(2)));
+}
+
+#[test]
 fn storage_path_follows_xdg_or_the_file() {
     let xdg = |name: &str| match name {
         "XDG_DATA_HOME" => Some("/data".to_string()),

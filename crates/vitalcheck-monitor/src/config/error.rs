@@ -28,9 +28,9 @@ pub struct ConfigError {
     /// [`Config::parse`](super::Config::parse).
     pub file: String,
     /// 1-based line of the offending text, when known.
-    pub line: Option<usize>,
+    pub line: Option<u32>,
     /// 1-based column (in characters) of the offending text, when known.
-    pub column: Option<usize>,
+    pub column: Option<u32>,
     /// Dotted path of the field, like `targets[2].http.status`; empty for the whole file.
     pub path: String,
     /// What is wrong and, where it helps, what was expected.
@@ -56,8 +56,8 @@ impl ConfigError {
     pub(crate) fn at(file: &str, text: &str, span: Range<usize>, path: &FieldPath, message: impl Into<String>) -> Self {
         let mut err = ConfigError::unplaced(file, path, message);
         let (line, column) = line_column(text, span.start);
-        err.line = Some(line);
-        err.column = Some(column);
+        err.line = Some(u32::try_from(line).unwrap_or(u32::MAX));
+        err.column = Some(u32::try_from(column).unwrap_or(u32::MAX));
         err.snippet = Some(snippet(text, span, line));
         err
     }

@@ -82,7 +82,8 @@ pub struct Config {
 pub struct Timing {
     /// Time between the starts of two probes. Default: 30 s.
     pub interval: Duration,
-    /// Time one probe may take; never longer than the interval. Default: 10 s.
+    /// Time one probe may take; never longer than the interval. Default: 10 s, or the
+    /// interval when that is shorter.
     pub timeout: Duration,
     /// How many answers in a row change the state.
     pub thresholds: Thresholds,

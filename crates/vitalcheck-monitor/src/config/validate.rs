@@ -85,8 +85,14 @@ impl Layered {
 
     /// Checks that the timeout fits in the interval; the error points at whichever of the
     /// two was set more specifically.
+    ///
+    /// A timeout nobody set (the built-in 10 s) shrinks to a shorter interval instead.
     fn check(&self, ctx: &Ctx<'_>) -> Result<Timing, ConfigError> {
-        let (interval, timeout) = (&self.interval, &self.timeout);
+        let interval = &self.interval;
+        let timeout = match &self.timeout {
+            t if t.rank == 0 => &Src { value: t.value.min(interval.value), rank: 0, at: None },
+            t => t,
+        };
         if timeout.value > interval.value {
             let (i, t) = (duration::format(interval.value), duration::format(timeout.value));
             let source = |s: &Src<Duration>| match &s.at {
