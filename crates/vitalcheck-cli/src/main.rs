@@ -57,6 +57,8 @@ enum Command {
     Wait(cmd::wait::WaitArgs),
     /// Probe each target once and report status, latency and error kind.
     Check(cmd::check::CheckArgs),
+    /// Work with vitalcheck.toml, the config of `vitalcheck run`.
+    Config(cmd::config::ConfigArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Wait(args) => cmd::wait::run(args).await,
             Command::Check(args) => cmd::check::run(args).await,
+            Command::Config(args) => cmd::config::run(args),
         }
     });
     match result {

@@ -1,4 +1,11 @@
 //! The vitalcheck engine: many targets on schedules, the probe state machine, history and
-//! supervision. Built in later issues; today it only re-exports the core library.
+//! supervision.
+//!
+//! * [`config`]: `vitalcheck.toml` -> a validated, typed [`config::Config`], with errors
+//!   that name the file, line, column and field.
+
+#![deny(missing_docs)]
+
+pub mod config;
 
 pub use vitalcheck;

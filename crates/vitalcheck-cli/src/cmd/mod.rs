@@ -1,5 +1,6 @@
 //! One module per subcommand, plus the flags they share.
 
 pub(crate) mod check;
+pub(crate) mod config;
 pub(crate) mod probe_args;
 pub(crate) mod wait;
