@@ -101,25 +101,8 @@ impl Default for Timing {
 }
 
 /// How many answers in a row turn a target unhealthy or healthy again, and the grace
-/// period at start. The same three fields as `vitalcheck::state::Thresholds` (being written
-/// alongside), so this type can be replaced by a re-export of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Thresholds {
-    /// Consecutive failures that make a target Unhealthy. At least 1; default 3.
-    pub failure_threshold: u32,
-    /// Consecutive successes that make it Healthy again. At least 1; default 1.
-    pub success_threshold: u32,
-    /// Failures in this time after start do not count; the first success ends it.
-    /// Default: 0.
-    pub start_period: Duration,
-}
-
-impl Default for Thresholds {
-    /// Docker's: 3 failures, 1 success, no start period.
-    fn default() -> Self {
-        Thresholds { failure_threshold: 3, success_threshold: 1, start_period: Duration::ZERO }
-    }
-}
+/// period at start: the state machine's own type.
+pub use vitalcheck::state::Thresholds;
 
 /// `[storage]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
