@@ -111,6 +111,8 @@ impl HealthService {
     /// Runs the checks `check_type` asks for and answers it.
     pub async fn check(&self, check_type: CheckType) -> Answer {
         let brief = self.brief(check_type).await;
+        // The verdict is the brief's: one rule for every surface.
+        let (check_type, ok) = (brief.check_type, brief.ok);
         let now = jiff::Timestamp::now();
         let components = brief.components.into_iter().map(|(spec, outcome)| outcome.into_report(spec, now)).collect();
         let mut report = HealthReport::new(components, brief.lifecycle, self.lifecycle.uptime());
@@ -118,10 +120,6 @@ impl HealthService {
         let readiness_unhealthy = overall_of_readiness(&report) == Status::Unhealthy;
         report.ready = report.accepting_requests && report.failing_gates.is_empty() && !readiness_unhealthy;
         report.extra = (*self.info).clone();
-        let ok = match check_type {
-            CheckType::Readiness => report.ready,
-            CheckType::Liveness | CheckType::Full => report.status != Status::Unhealthy,
-        };
         Answer { check_type, ok, report }
     }
 }
