@@ -105,7 +105,8 @@ fn kill_9_mid_run_keeps_every_acknowledged_batch() {
         assert_eq!(rows.len() as i64 % (ROWS_PER_BATCH / TARGETS), 0, "no half batch for t{t}");
         stored = batches;
         assert!(batches > last, "t{t}: {batches} batches stored, batch {last} was acknowledged");
-        let expected: Vec<u64> = (0..batches).flat_map(|n| std::iter::repeat_n(n as u64, (ROWS_PER_BATCH / TARGETS) as usize)).collect();
+        let expected: Vec<u64> =
+            (0..batches).flat_map(|n| std::iter::repeat_n(n as u64, (ROWS_PER_BATCH / TARGETS) as usize)).collect();
         assert_eq!(rows.iter().map(|r| r.latency_us).collect::<Vec<_>>(), expected);
     }
     eprintln!("batch {last} was the last acknowledged; {stored} batches stored");

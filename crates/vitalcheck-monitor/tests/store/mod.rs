@@ -52,7 +52,13 @@ pub(crate) fn state(target: &str, status: &str, since: Timestamp, failures: u32,
 
 /// A transition of `target`.
 pub(crate) fn transition(target: &str, from: &str, to: &str, at: Timestamp) -> TransitionRow {
-    TransitionRow { target: target.to_owned(), from: from.to_owned(), to: to.to_owned(), reason: format!("{from}->{to}"), at }
+    TransitionRow {
+        target: target.to_owned(),
+        from: from.to_owned(),
+        to: to.to_owned(),
+        reason: format!("{from}->{to}"),
+        at,
+    }
 }
 
 fn record(store: &dyn Store, batch: Batch) {
@@ -75,7 +81,8 @@ fn history_in_order_with_since_until_limit(store: &dyn Store) {
         .iter()
         .enumerate()
         .map(|(i, &s)| {
-            let mut row = result("hist-a", ts(base + s, 7), if s % 3 == 0 { Status::Unhealthy } else { Status::Healthy });
+            let mut row =
+                result("hist-a", ts(base + s, 7), if s % 3 == 0 { Status::Unhealthy } else { Status::Healthy });
             row.detail = format!("row {i}");
             row
         })
@@ -92,7 +99,11 @@ fn history_in_order_with_since_until_limit(store: &dyn Store) {
 
     let window = HistoryQuery::new("hist-a").with_since(ts(base + 2, 7)).with_until(ts(base + 5, 7));
     let got: Vec<Timestamp> = store.history(&window).unwrap().iter().map(|r| r.at).collect();
-    assert_eq!(got, [ts(base + 2, 7), ts(base + 3, 7), ts(base + 4, 7), ts(base + 4, 7)], "since inclusive, until exclusive");
+    assert_eq!(
+        got,
+        [ts(base + 2, 7), ts(base + 3, 7), ts(base + 4, 7), ts(base + 4, 7)],
+        "since inclusive, until exclusive"
+    );
 
     let first_two = store.history(&window.clone().with_limit(2)).unwrap();
     assert_eq!(first_two, expected[2..4]);
@@ -177,7 +188,10 @@ fn prune_deletes_only_old_rows(store: &dyn Store) {
     let batch = Batch {
         results: [old, vec![kept.clone()]].concat(),
         states: vec![state("prune-a", "degraded", at(0), 1, 0)],
-        transitions: vec![transition("prune-a", "healthy", "degraded", at(1)), transition("prune-a", "degraded", "healthy", at(100))],
+        transitions: vec![
+            transition("prune-a", "healthy", "degraded", at(1)),
+            transition("prune-a", "degraded", "healthy", at(100)),
+        ],
     };
     record(store, batch);
     let stats = store.prune(at(50)).unwrap();

@@ -2,9 +2,7 @@
 //!
 //! Every statement goes through `prepare_cached`, so each is compiled once per connection.
 
-use crate::store::{
-    Batch, HistoryQuery, Order, ResultRow, StateRow, StatusCounts, StoreError, TransitionRow,
-};
+use crate::store::{Batch, HistoryQuery, Order, ResultRow, StateRow, StatusCounts, StoreError, TransitionRow};
 use jiff::Timestamp;
 use rusqlite::{Connection, Row, params};
 use std::collections::HashMap;
@@ -167,11 +165,10 @@ pub(super) fn transitions(
             at: timestamp(row, 4)?,
         })
     };
-    let rows = match target {
+    match target {
         Some(name) => collect(stmt.query_map(params![micros(since), limit, name], map), "read transitions"),
         None => collect(stmt.query_map(params![micros(since), limit], map), "read transitions"),
-    };
-    rows
+    }
 }
 
 /// How many of `target`'s results at or after `since` had each status.

@@ -68,7 +68,11 @@ fn a_bad_batch_in_a_group_fails_alone() {
         states: vec![state(name, "healthy")],
         ..Batch::default()
     };
-    let bad = Batch { results: vec![ResultRow::new("bad", at(2), Status::Healthy, 7)], states: vec![state("bad", "purple")], ..Batch::default() };
+    let bad = Batch {
+        results: vec![ResultRow::new("bad", at(2), Status::Healthy, 7)],
+        states: vec![state("bad", "purple")],
+        ..Batch::default()
+    };
     let acks = [store.record(good("one")).unwrap(), store.record(bad).unwrap(), store.record(good("two")).unwrap()];
     let results: Vec<bool> = acks.into_iter().map(|ack| ack.wait().is_ok()).collect();
     assert_eq!(results, [true, false, true]);
@@ -85,7 +89,8 @@ fn a_bad_batch_in_a_group_fails_alone() {
 fn the_error_names_what_failed() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("e.db")).unwrap();
-    let err = store.record(Batch { states: vec![state("x", "purple")], ..Batch::default() }).unwrap().wait().unwrap_err();
+    let err =
+        store.record(Batch { states: vec![state("x", "purple")], ..Batch::default() }).unwrap().wait().unwrap_err();
     assert_eq!(err.to_string(), "store: write batch failed");
     assert!(std::error::Error::source(&err).is_some_and(|s| s.to_string().contains("CHECK constraint failed")));
 }
