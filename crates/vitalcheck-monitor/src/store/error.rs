@@ -51,6 +51,7 @@ pub enum StoreError {
 
 impl StoreError {
     /// Wraps a database error with what the store was doing.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) fn db(op: &'static str, source: impl StdError + Send + Sync + 'static) -> StoreError {
         StoreError::Database { op, source: Box::new(source) }
     }
