@@ -1,0 +1,96 @@
+//! Unit tests of the SQLite store's internals: upgrading an older file, grouping, and a
+//! failing batch inside a group.
+
+use super::*;
+use crate::store::{ResultRow, StateRow};
+use vitalcheck::Status;
+
+fn at(secs: i64) -> Timestamp {
+    Timestamp::from_second(secs).unwrap()
+}
+
+fn state(target: &str, status: &str) -> StateRow {
+    StateRow {
+        target: target.into(),
+        status: status.into(),
+        since: at(1),
+        consecutive_failures: 0,
+        consecutive_successes: 1,
+        last_error: None,
+        updated_at: at(1),
+    }
+}
+
+#[test]
+fn opening_a_version_one_file_upgrades_it_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        schema::migrate_to(&mut conn, 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO targets (name) VALUES ('api');
+             INSERT INTO results (target_id, at_us, status, latency_us) VALUES (1, 1000000, 1, 42);
+             INSERT INTO states VALUES (1, 'degraded', 1000000, 0, 1, NULL, 1000000);",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    assert_eq!(schema::version(&conn).unwrap(), schema::LATEST);
+    let rows = store.history(&HistoryQuery::new("api")).unwrap();
+    assert_eq!(rows, [ResultRow::new("api", at(1), Status::Degraded, 42)]);
+    assert_eq!(store.load_states().unwrap()[0].status, "degraded");
+    store.record(Batch { transitions: Vec::new(), ..Batch::default() }).unwrap().wait().unwrap();
+    drop(store);
+    // Opening again is a no-op for the schema.
+    SqliteStore::open(&path).unwrap();
+    assert_eq!(schema::version(&conn).unwrap(), schema::LATEST);
+}
+
+#[test]
+fn a_file_from_a_newer_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    Connection::open(&path).unwrap().pragma_update(None, "user_version", schema::LATEST + 5).unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::SchemaTooNew { .. }), "{err:?}");
+}
+
+#[test]
+fn a_bad_batch_in_a_group_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    // A long linger: the three batches below land in one group.
+    let options = SqliteOptions { linger: Duration::from_millis(300), ..SqliteOptions::default() };
+    let store = SqliteStore::open_with(dir.path().join("g.db"), options).unwrap();
+    let good = |name: &str| Batch {
+        results: vec![ResultRow::new(name, at(2), Status::Healthy, 7)],
+        states: vec![state(name, "healthy")],
+        ..Batch::default()
+    };
+    let bad = Batch {
+        results: vec![ResultRow::new("bad", at(2), Status::Healthy, 7)],
+        states: vec![state("bad", "purple")],
+        ..Batch::default()
+    };
+    let acks = [store.record(good("one")).unwrap(), store.record(bad).unwrap(), store.record(good("two")).unwrap()];
+    let results: Vec<bool> = acks.into_iter().map(|ack| ack.wait().is_ok()).collect();
+    assert_eq!(results, [true, false, true]);
+    let names: Vec<String> = store.load_states().unwrap().into_iter().map(|s| s.target).collect();
+    assert_eq!(names, ["one", "two"]);
+    assert!(store.history(&HistoryQuery::new("bad")).unwrap().is_empty());
+    // Target ids handed out in the failed group were forgotten; new writes still work.
+    store.record(good("three")).unwrap().wait().unwrap();
+    assert_eq!(store.history(&HistoryQuery::new("one")).unwrap().len(), 1);
+    assert_eq!(store.history(&HistoryQuery::new("three")).unwrap().len(), 1);
+}
+
+#[test]
+fn the_error_names_what_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("e.db")).unwrap();
+    let err =
+        store.record(Batch { states: vec![state("x", "purple")], ..Batch::default() }).unwrap().wait().unwrap_err();
+    assert_eq!(err.to_string(), "store: write batch failed");
+    assert!(std::error::Error::source(&err).is_some_and(|s| s.to_string().contains("CHECK constraint failed")));
+}

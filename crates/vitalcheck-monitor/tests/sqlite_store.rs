@@ -1,0 +1,142 @@
+//! The SQLite store on real files in temp dirs: the conformance suite, restarts, concurrent
+//! writers, readers beside a held write lock, shutdown.
+#![cfg(feature = "sqlite")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod store;
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::{result, state, store_suite, transition, ts};
+use vitalcheck::Status;
+use vitalcheck_monitor::store::{Batch, HistoryQuery, SqliteOptions, SqliteStore, Store, StoreError};
+
+fn integrity(path: &Path) -> String {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    conn.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap()
+}
+
+#[test]
+fn conformance_suite_on_a_temp_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store_suite(&store);
+    store.shutdown().unwrap();
+    assert_eq!(integrity(&path), "ok");
+}
+
+#[test]
+fn conformance_suite_with_one_row_commits_and_tiny_prune_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions {
+        queue_capacity: 1,
+        max_rows_per_commit: 1,
+        linger: Duration::ZERO,
+        max_idle_readers: 0,
+        prune_chunk: 4,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open_with(dir.path().join("store.db"), options).unwrap();
+    store_suite(&store);
+}
+
+#[test]
+fn restart_brings_back_states_transitions_and_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("restart.db");
+    let at = ts(1_700_000_000, 0);
+    let batch = Batch {
+        results: (0..100).map(|i| result("api", ts(1_700_000_000 + i, 0), Status::Healthy)).collect(),
+        states: vec![state("api", "unhealthy", at, 3, 0), state("db", "healthy", at, 0, 12)],
+        transitions: vec![transition("api", "healthy", "unhealthy", at)],
+    };
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        // Not waited on: shutdown (here, drop) must still write it.
+        let _ack = store.record(batch.clone()).unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.load_states().unwrap(), [batch.states[0].clone(), batch.states[1].clone()]);
+    assert_eq!(store.history(&HistoryQuery::new("api")).unwrap(), batch.results);
+    assert_eq!(store.transitions(None, at, 10).unwrap(), batch.transitions);
+}
+
+#[test]
+fn creates_missing_parent_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a/b/c/vitalcheck.db");
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.path(), path);
+    assert!(path.is_file());
+}
+
+#[test]
+fn a_file_where_the_directory_should_be_is_a_create_dir_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("taken"), b"").unwrap();
+    let err = SqliteStore::open(dir.path().join("taken/store.db")).unwrap_err();
+    assert!(matches!(err, StoreError::CreateDir { .. }), "{err:?}");
+}
+
+#[test]
+fn writes_after_shutdown_are_refused_and_reads_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+    store.record(Batch::from_results(vec![result("x", ts(1, 0), Status::Healthy)])).unwrap().wait().unwrap();
+    store.shutdown().unwrap();
+    store.shutdown().unwrap();
+    let err = store.record(Batch::default()).unwrap_err();
+    assert!(matches!(err, StoreError::Closed), "{err:?}");
+    assert_eq!(store.history(&HistoryQuery::new("x")).unwrap().len(), 1);
+}
+
+#[test]
+fn concurrent_writers_are_all_acknowledged_and_grouped() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("c.db")).unwrap());
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let row = result(&format!("t{t}"), ts(1_700_000_000 + i, 0), Status::Healthy);
+                    store.record(Batch::from_results(vec![row])).unwrap().wait().unwrap();
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().for_each(|t| t.join().unwrap());
+    for t in 0..8 {
+        assert_eq!(store.history(&HistoryQuery::new(format!("t{t}"))).unwrap().len(), 50);
+    }
+}
+
+#[test]
+fn reads_do_not_wait_for_a_held_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store.record(Batch::from_results(vec![result("r", ts(5, 0), Status::Healthy)])).unwrap().wait().unwrap();
+    let other = Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE; INSERT INTO targets(name) VALUES ('held');").unwrap();
+    let started = Instant::now();
+    assert_eq!(store.history(&HistoryQuery::new("r")).unwrap().len(), 1);
+    assert!(store.load_states().unwrap().is_empty());
+    assert!(started.elapsed() < Duration::from_secs(1), "reads took {:?}", started.elapsed());
+    other.execute_batch("ROLLBACK").unwrap();
+}
+
+#[test]
+fn acks_can_be_awaited() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("a.db")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    runtime.block_on(async {
+        let ack = store.record(Batch::from_results(vec![result("async", ts(9, 0), Status::Degraded)])).unwrap();
+        ack.committed().await.unwrap();
+    });
+    assert_eq!(store.history(&HistoryQuery::new("async")).unwrap()[0].status, Status::Degraded);
+}

@@ -1,0 +1,203 @@
+//! The conformance suite every [`Store`] must pass (STYLE.md, practice 9).
+//!
+//! `store_suite(&store)` runs every section against one fresh store. Sections use their
+//! own target names and time ranges, so they do not see each other's rows.
+
+use jiff::Timestamp;
+use vitalcheck::Status;
+use vitalcheck_monitor::store::{
+    Batch, HistoryQuery, Order, PruneStats, ResultRow, StateRow, StatusCounts, Store, TransitionRow,
+};
+
+/// Runs every section of the suite against `store`, which must be empty.
+pub(crate) fn store_suite(store: &dyn Store) {
+    empty_store_reads_nothing(store);
+    history_in_order_with_since_until_limit(store);
+    states_upsert_and_load(store);
+    transitions_by_target_and_since(store);
+    status_counts_by_target(store);
+    a_rejected_batch_writes_nothing(store);
+    prune_deletes_only_old_rows(store);
+}
+
+/// A timestamp `secs` seconds plus `micros` microseconds after the epoch.
+pub(crate) fn ts(secs: i64, micros: i64) -> Timestamp {
+    Timestamp::from_microsecond(secs * 1_000_000 + micros).expect("timestamp in range")
+}
+
+/// A result of `target` at `at`, with a detail naming it so rows can be told apart.
+pub(crate) fn result(target: &str, at: Timestamp, status: Status) -> ResultRow {
+    ResultRow {
+        target: target.to_owned(),
+        at,
+        status,
+        latency_us: 1_000 + at.as_microsecond().unsigned_abs() % 1_000,
+        error_kind: (status == Status::Unhealthy).then(|| "refused".to_owned()),
+        detail: format!("{target} at {at}"),
+    }
+}
+
+/// A state row of `target`.
+pub(crate) fn state(target: &str, status: &str, since: Timestamp, failures: u32, successes: u32) -> StateRow {
+    StateRow {
+        target: target.to_owned(),
+        status: status.to_owned(),
+        since,
+        consecutive_failures: failures,
+        consecutive_successes: successes,
+        last_error: (failures > 0).then(|| "connection refused".to_owned()),
+        updated_at: since,
+    }
+}
+
+/// A transition of `target`.
+pub(crate) fn transition(target: &str, from: &str, to: &str, at: Timestamp) -> TransitionRow {
+    TransitionRow {
+        target: target.to_owned(),
+        from: from.to_owned(),
+        to: to.to_owned(),
+        reason: format!("{from}->{to}"),
+        at,
+    }
+}
+
+fn record(store: &dyn Store, batch: Batch) {
+    store.record(batch).expect("queued").wait().expect("committed");
+}
+
+fn empty_store_reads_nothing(store: &dyn Store) {
+    assert!(store.load_states().unwrap().is_empty());
+    assert!(store.history(&HistoryQuery::new("nobody")).unwrap().is_empty());
+    assert!(store.transitions(None, Timestamp::UNIX_EPOCH, 10).unwrap().is_empty());
+    assert_eq!(store.status_counts("nobody", Timestamp::UNIX_EPOCH).unwrap(), StatusCounts::default());
+    record(store, Batch::default());
+}
+
+fn history_in_order_with_since_until_limit(store: &dyn Store) {
+    let base = 1_700_000_000;
+    // Written out of order, in three batches, with another target interleaved and two
+    // rows at the same microsecond (kept in write order).
+    let rows: Vec<ResultRow> = [5, 1, 3, 0, 2, 4, 4, 6]
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| {
+            let mut row =
+                result("hist-a", ts(base + s, 7), if s % 3 == 0 { Status::Unhealthy } else { Status::Healthy });
+            row.detail = format!("row {i}");
+            row
+        })
+        .collect();
+    record(store, Batch::from_results(rows[..3].to_vec()));
+    record(store, Batch::from_results(vec![result("hist-b", ts(base + 2, 0), Status::Healthy)]));
+    record(store, Batch::from_results(rows[3..6].to_vec()));
+    record(store, Batch::from_results(rows[6..].to_vec()));
+
+    let mut expected = rows.clone();
+    expected.sort_by_key(|row| row.at); // stable: equal times keep write order
+    let all = store.history(&HistoryQuery::new("hist-a")).unwrap();
+    assert_eq!(all, expected, "all rows, oldest first, every field round-trips");
+
+    let window = HistoryQuery::new("hist-a").with_since(ts(base + 2, 7)).with_until(ts(base + 5, 7));
+    let got: Vec<Timestamp> = store.history(&window).unwrap().iter().map(|r| r.at).collect();
+    assert_eq!(
+        got,
+        [ts(base + 2, 7), ts(base + 3, 7), ts(base + 4, 7), ts(base + 4, 7)],
+        "since inclusive, until exclusive"
+    );
+
+    let first_two = store.history(&window.clone().with_limit(2)).unwrap();
+    assert_eq!(first_two, expected[2..4]);
+    let newest = store.history(&HistoryQuery::new("hist-a").with_order(Order::NewestFirst).with_limit(3)).unwrap();
+    let mut tail = expected[5..].to_vec();
+    tail.reverse();
+    assert_eq!(newest, tail, "newest first takes the last rows");
+    assert!(store.history(&HistoryQuery::new("hist-a").with_limit(0)).unwrap().is_empty());
+    assert_eq!(store.history(&HistoryQuery::new("hist-b")).unwrap().len(), 1);
+}
+
+fn states_upsert_and_load(store: &dyn Store) {
+    let t0 = ts(1_700_000_100, 0);
+    let batch = Batch {
+        states: vec![state("state-b", "starting", t0, 0, 0), state("state-a", "healthy", t0, 0, 4)],
+        ..Batch::default()
+    };
+    record(store, batch);
+    let later = state("state-a", "unhealthy", ts(1_700_000_200, 1), 3, 0);
+    // The last row for a target in a batch wins.
+    let batch = Batch { states: vec![state("state-a", "degraded", t0, 1, 0), later.clone()], ..Batch::default() };
+    record(store, batch);
+
+    let states: Vec<StateRow> =
+        store.load_states().unwrap().into_iter().filter(|s| s.target.starts_with("state-")).collect();
+    assert_eq!(states, [later, state("state-b", "starting", t0, 0, 0)], "one row per target, by name");
+}
+
+fn transitions_by_target_and_since(store: &dyn Store) {
+    let at = |s: i64| ts(1_800_000_000 + s, 0);
+    let batch = Batch {
+        transitions: vec![
+            transition("tr-a", "unknown", "starting", at(0)),
+            transition("tr-b", "unknown", "healthy", at(1)),
+            transition("tr-a", "starting", "healthy", at(2)),
+            transition("tr-a", "healthy", "unhealthy", at(3)),
+        ],
+        ..Batch::default()
+    };
+    record(store, batch.clone());
+    let all = store.transitions(None, at(0), 100).unwrap();
+    assert_eq!(all, batch.transitions, "every target, oldest first");
+    let a = store.transitions(Some("tr-a"), at(1), 100).unwrap();
+    assert_eq!(a, [batch.transitions[2].clone(), batch.transitions[3].clone()]);
+    assert_eq!(store.transitions(None, at(0), 2).unwrap(), batch.transitions[..2]);
+    assert!(store.transitions(Some("tr-none"), at(0), 100).unwrap().is_empty());
+}
+
+fn status_counts_by_target(store: &dyn Store) {
+    let at = |s: i64| ts(1_750_000_000 + s, 0);
+    let statuses = [Status::Healthy, Status::Healthy, Status::Degraded, Status::Unhealthy, Status::Healthy];
+    let rows = statuses.iter().enumerate().map(|(i, &st)| result("count-a", at(i as i64), st)).collect();
+    record(store, Batch::from_results(rows));
+    record(store, Batch::from_results(vec![result("count-b", at(0), Status::Unhealthy)]));
+    let counts = store.status_counts("count-a", at(0)).unwrap();
+    assert_eq!(counts, StatusCounts { healthy: 3, degraded: 1, unhealthy: 1 });
+    assert_eq!(counts.uptime(), Some(0.8));
+    let recent = store.status_counts("count-a", at(3)).unwrap();
+    assert_eq!(recent, StatusCounts { healthy: 1, degraded: 0, unhealthy: 1 });
+}
+
+fn a_rejected_batch_writes_nothing(store: &dyn Store) {
+    let at = ts(1_700_000_300, 0);
+    let batch = Batch {
+        results: vec![result("atomic-a", at, Status::Healthy)],
+        states: vec![state("atomic-a", "sideways", at, 0, 1)],
+        ..Batch::default()
+    };
+    let err = store.record(batch).unwrap().wait();
+    assert!(err.is_err(), "a state outside the five names is rejected: {err:?}");
+    assert!(store.history(&HistoryQuery::new("atomic-a")).unwrap().is_empty(), "no part of it is written");
+    // The store keeps working afterwards.
+    record(store, Batch::from_results(vec![result("atomic-a", at, Status::Healthy)]));
+    assert_eq!(store.history(&HistoryQuery::new("atomic-a")).unwrap().len(), 1);
+}
+
+fn prune_deletes_only_old_rows(store: &dyn Store) {
+    // Far in the past, so no other section's rows are older than the cut.
+    let at = |s: i64| ts(1_000_000_000 + s, 0);
+    let old: Vec<ResultRow> = (0..25).map(|i| result("prune-a", at(i), Status::Healthy)).collect();
+    let kept = result("prune-a", at(100), Status::Degraded);
+    let batch = Batch {
+        results: [old, vec![kept.clone()]].concat(),
+        states: vec![state("prune-a", "degraded", at(0), 1, 0)],
+        transitions: vec![
+            transition("prune-a", "healthy", "degraded", at(1)),
+            transition("prune-a", "degraded", "healthy", at(100)),
+        ],
+    };
+    record(store, batch);
+    let stats = store.prune(at(50)).unwrap();
+    assert_eq!(stats, PruneStats { results: 25, transitions: 1 });
+    assert_eq!(store.history(&HistoryQuery::new("prune-a")).unwrap(), [kept]);
+    assert_eq!(store.transitions(Some("prune-a"), at(0), 10).unwrap().len(), 1);
+    assert!(store.load_states().unwrap().iter().any(|s| s.target == "prune-a"), "states are kept");
+    assert_eq!(store.prune(at(50)).unwrap(), PruneStats::default(), "nothing left to prune");
+}
