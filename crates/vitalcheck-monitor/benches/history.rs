@@ -18,7 +18,7 @@ const QUERIES: u64 = 200_000;
 fn main() {
     let config = HistoryConfig::default().validate().expect("default config");
     let t0 = Timestamp::from_second(1_735_689_600).expect("timestamp");
-    let status = |i: u64| if i % 17 == 0 { Status::Unhealthy } else { Status::Healthy };
+    let status = |i: u64| if i.is_multiple_of(17) { Status::Unhealthy } else { Status::Healthy };
     let latency = |i: u64| Duration::from_micros(1_000 + (i * 7_919) % 50_000);
 
     // record(): one target, a result every 10 s for ~231 days.

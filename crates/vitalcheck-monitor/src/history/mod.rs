@@ -236,7 +236,10 @@ impl History {
     /// Rebuilds a history from stored rows `(at, status, latency)`, oldest first, as if
     /// each had been [recorded](Self::record) live: after a restart, the aggregates are
     /// back.
-    pub fn rebuild(config: &SharedHistoryConfig, rows: impl IntoIterator<Item = (Timestamp, Status, Duration)>) -> Self {
+    pub fn rebuild(
+        config: &SharedHistoryConfig,
+        rows: impl IntoIterator<Item = (Timestamp, Status, Duration)>,
+    ) -> Self {
         let mut history = History::new(config);
         for (at, status, latency) in rows {
             history.record(at, status, latency);
