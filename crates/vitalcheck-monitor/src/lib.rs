@@ -1,9 +1,11 @@
 //! The vitalcheck engine: many targets on schedules, the probe state machine, history and
-//! supervision. Built over several issues; today it holds the configuration and the
-//! persistence layer.
+//! supervision. Built over several issues; today it holds the configuration, the in-memory
+//! history and the persistence layer.
 //!
 //! * [`config`]: `vitalcheck.toml` -> a validated, typed [`config::Config`], with errors
 //!   that name the file, line, column and field.
+//! * [`history`]: bounded per-target history: the last N results, uptime over 1 h / 24 h
+//!   / 7 d / 30 d, latency percentiles and a moving average, in memory fixed by config.
 //! * [`store`]: the [`store::Store`] trait and its SQLite implementation (feature `sqlite`,
 //!   on by default): probe results, target states and transitions that survive restarts.
 //!
@@ -15,4 +17,5 @@
 pub use vitalcheck;
 
 pub mod config;
+pub mod history;
 pub mod store;
