@@ -26,6 +26,11 @@ Targets are written the same way everywhere:
                                          IPC health protocol is asked readiness
                                          (--check-type, or ?check=liveness|full|none)
   exec:COMMAND  or  --exec COMMAND       a command run without a shell; exit 0 is healthy
+  proxy+http://[USER:PASS@]HOST:PORT?url=TEST_URL
+  proxy+socks5://...  proxy+socks5h://...
+                                         fetch TEST_URL through an HTTP or SOCKS5 proxy
+                                         (socks5h: the proxy resolves the test host);
+                                         2xx-3xx is healthy
 ",
             $grpc,
             "

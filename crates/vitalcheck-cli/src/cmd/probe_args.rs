@@ -48,8 +48,9 @@ pub(crate) enum OutputFormat {
 #[derive(Debug, Args)]
 pub(crate) struct ProbeArgs {
     /// Targets: http://HOST[:PORT]/PATH, https://..., tcp://HOST:PORT or HOST:PORT,
-    /// unix:///PATH.sock, exec:COMMAND, grpc://HOST:PORT[/SERVICE] or grpcs://... (when
-    /// built with gRPC support).
+    /// unix:///PATH.sock, exec:COMMAND, proxy+http://HOST:PORT?url=TEST_URL,
+    /// proxy+socks5[h]://..., grpc://HOST:PORT[/SERVICE] or grpcs://... (when built with
+    /// gRPC support).
     #[arg(value_name = "TARGET")]
     pub(crate) targets: Vec<String>,
 

@@ -2,7 +2,8 @@
 //!
 //! A [`Target`] is parsed from the same strings everywhere (CLI, config, library):
 //! `http://…`, `https://…`, `tcp://host:port` or bare `host:port`, `unix:///path.sock`,
-//! `exec:CMD ARGS` (split with shell-words rules; no shell is involved), and with the
+//! `exec:CMD ARGS` (split with shell-words rules; no shell is involved),
+//! `proxy+http://…?url=TEST_URL` and `proxy+socks5[h]://…` ([`ProxyProbe`]), and with the
 //! `grpc` feature `grpc://host:port[/service]` and `grpcs://…`. Each kind lives in its own
 //! module with its own options ([`HttpProbe`], [`TcpProbe`], [`ExecProbe`], [`UnixProbe`],
 //! `GrpcProbe`). [`Target::probe`] runs one probe within a timeout and returns an
@@ -30,6 +31,7 @@ pub mod exec;
 pub mod grpc;
 pub mod http;
 mod observation;
+pub mod proxy;
 mod target;
 pub mod tcp;
 pub mod unix;
@@ -40,6 +42,7 @@ pub use exec::ExecProbe;
 pub use grpc::GrpcProbe;
 pub use http::{BodyExpectation, ExpectationError, HttpClient, HttpMethod, HttpProbe, StatusSet, StatusSetError};
 pub use observation::{Observation, Phases};
+pub use proxy::ProxyProbe;
 pub use target::{Target, TargetError};
 pub use tcp::TcpProbe;
 pub use unix::{IpcMode, UnixProbe};
@@ -77,6 +80,7 @@ impl Target {
             Target::Tcp(probe) => probe.run(deadline).await,
             Target::Exec(probe) => probe.run(deadline).await,
             Target::Unix(probe) => probe.run(deadline).await,
+            Target::Proxy(probe) => probe.run(ctx, deadline).await,
             #[cfg(feature = "grpc")]
             Target::Grpc(probe) => probe.run(ctx, deadline).await,
         };

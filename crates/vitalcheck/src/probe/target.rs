@@ -1,6 +1,6 @@
 //! [`Target`]: one thing to probe, parsed from a URL-like string.
 
-use super::{ExecProbe, HttpProbe, IpcMode, TcpProbe, UnixProbe};
+use super::{ExecProbe, HttpProbe, IpcMode, ProxyProbe, TcpProbe, UnixProbe};
 use crate::redact::redact_str;
 use std::fmt;
 use std::path::PathBuf;
@@ -17,6 +17,7 @@ use url::Url;
 /// | `tcp://host:port`, `host:port`, `[::1]:port` | [`TcpProbe`] |
 /// | `unix:///run/app.sock[?check=liveness\|readiness\|full\|none]` | [`UnixProbe`] (IPC protocol: see [`IpcMode`](super::IpcMode)) |
 /// | `exec:pg_isready -h db` | [`ExecProbe`] (argv split with shell-words rules, no shell) |
+/// | `proxy+http://[u:p@]host:port[?url=TEST_URL]`, `proxy+socks5://…`, `proxy+socks5h://…` | [`ProxyProbe`] (fetch the test URL through the proxy) |
 /// | `grpc://host:port[/service]`, `grpcs://…` | `GrpcProbe` (feature `grpc`; without it, an error saying so) |
 ///
 /// ```
@@ -37,19 +38,22 @@ pub enum Target {
     Exec(ExecProbe),
     /// A Unix-domain socket.
     Unix(UnixProbe),
+    /// An HTTP or SOCKS5 proxy, checked by fetching a test URL through it.
+    Proxy(ProxyProbe),
     /// A gRPC server's `grpc.health.v1` health service.
     #[cfg(feature = "grpc")]
     Grpc(super::GrpcProbe),
 }
 
 impl Target {
-    /// The kind's name: `http`, `tcp`, `exec`, `unix` or `grpc`.
+    /// The kind's name: `http`, `tcp`, `exec`, `unix`, `proxy` or `grpc`.
     pub fn kind_name(&self) -> &'static str {
         match self {
             Target::Http(_) => "http",
             Target::Tcp(_) => "tcp",
             Target::Exec(_) => "exec",
             Target::Unix(_) => "unix",
+            Target::Proxy(_) => "proxy",
             #[cfg(feature = "grpc")]
             Target::Grpc(_) => "grpc",
         }
@@ -92,11 +96,11 @@ impl TargetError {
 }
 
 #[cfg(not(feature = "grpc"))]
-const EXPECTED: &str =
-    "expected http://HOST[:PORT]/PATH, https://…, tcp://HOST:PORT, HOST:PORT, unix:///PATH or exec:COMMAND";
+const EXPECTED: &str = "expected http://HOST[:PORT]/PATH, https://…, tcp://HOST:PORT, HOST:PORT, unix:///PATH, \
+     exec:COMMAND or proxy+SCHEME://HOST:PORT[?url=TEST_URL]";
 #[cfg(feature = "grpc")]
 const EXPECTED: &str = "expected http://HOST[:PORT]/PATH, https://…, tcp://HOST:PORT, HOST:PORT, unix:///PATH, \
-     exec:COMMAND or grpc://HOST:PORT[/SERVICE]";
+     exec:COMMAND, proxy+SCHEME://HOST:PORT[?url=TEST_URL] or grpc://HOST:PORT[/SERVICE]";
 
 impl FromStr for Target {
     type Err = TargetError;
@@ -108,6 +112,9 @@ impl FromStr for Target {
         }
         if let Some(command) = s.strip_prefix("exec:") {
             return Target::exec(command);
+        }
+        if let Some(rest) = s.get(..6).filter(|p| p.eq_ignore_ascii_case("proxy+")).and(s.get(6..)) {
+            return ProxyProbe::parse(input, rest).map(Target::Proxy);
         }
         if let Some((scheme, rest)) = s.split_once("://") {
             return match scheme.to_ascii_lowercase().as_str() {
@@ -214,6 +221,7 @@ impl fmt::Display for Target {
             Target::Tcp(p) => fmt::Display::fmt(p, f),
             Target::Exec(p) => fmt::Display::fmt(p, f),
             Target::Unix(p) => fmt::Display::fmt(p, f),
+            Target::Proxy(p) => fmt::Display::fmt(p, f),
             #[cfg(feature = "grpc")]
             Target::Grpc(p) => fmt::Display::fmt(p, f),
         }

@@ -175,6 +175,22 @@ where
     }
 }
 
+/// An HTTP connection on a stream that is already open (a proxy tunnel): the HTTP/1.1 or
+/// HTTP/2 handshake only, with the `phases` it took to open the stream.
+pub(in crate::probe) async fn conn_over<T>(
+    io: T,
+    h2: bool,
+    phases: Phases,
+    deadline: Instant,
+    shown: &str,
+) -> Result<Conn, ProbeError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, task) = http_handshake(io, h2, deadline, shown).await?;
+    Ok(Conn { sender, _task: TaskGuard(task), phases, reused: false })
+}
+
 /// Which connection a kept-alive sender belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct OriginKey {
@@ -206,10 +222,10 @@ impl Drop for TaskGuard {
 
 /// An open HTTP connection: the request sender, the task driving it, and what opening it
 /// took (empty phases when it was reused).
-pub(super) struct Conn {
+pub(in crate::probe) struct Conn {
     pub(super) sender: Sender,
     _task: TaskGuard,
-    pub(super) phases: Phases,
+    pub(in crate::probe) phases: Phases,
     pub(super) reused: bool,
 }
 

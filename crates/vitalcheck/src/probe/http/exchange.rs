@@ -54,13 +54,13 @@ fn authority(url: &Url) -> String {
 
 /// Why sending a request failed: the error, and whether a reused connection may be retried
 /// (it failed before any response, and not by running out of time).
-pub(super) struct SendFailure {
-    pub(super) error: ProbeError,
+pub(in crate::probe) struct SendFailure {
+    pub(in crate::probe) error: ProbeError,
     pub(super) retryable: bool,
 }
 
 /// Sends `req` on `conn` and waits for the response head (the first-byte phase).
-pub(super) async fn send(
+pub(in crate::probe) async fn send(
     conn: &mut Conn,
     req: Request<ReqBody>,
     deadline: Instant,
@@ -81,14 +81,14 @@ pub(super) async fn send(
 }
 
 /// The body as read: at most the limit, and whether more was left unread.
-pub(super) struct BodyRead {
-    pub(super) bytes: Vec<u8>,
-    pub(super) truncated: bool,
+pub(in crate::probe) struct BodyRead {
+    pub(in crate::probe) bytes: Vec<u8>,
+    pub(in crate::probe) truncated: bool,
 }
 
 /// Reads `body` until its end or until `limit` bytes were read, whichever comes first;
 /// the rest is never read (the caller drops the connection).
-pub(super) async fn read_body(
+pub(in crate::probe) async fn read_body(
     body: &mut Incoming,
     limit: usize,
     deadline: Instant,

@@ -18,13 +18,15 @@ mod status_set;
 mod tls;
 
 pub use client::HttpClient;
+pub(in crate::probe) use client::{Conn, conn_over};
+pub(in crate::probe) use exchange::{read_body, send};
 pub use expect::{BodyExpectation, ExpectationError};
 pub use status_set::{StatusSet, StatusSetError};
 
 use super::{ErrorKind, Observation, Phases, ProbeContext, ProbeError};
 use crate::redact::redact_url;
-use client::{Conn, OriginKey};
-use exchange::{BodyRead, build_request, read_body, send};
+use client::OriginKey;
+use exchange::{BodyRead, build_request};
 use http::header::{HeaderName, HeaderValue};
 use hyper::body::Incoming;
 use redirect::{Redirects, strip_credentials};
