@@ -51,7 +51,8 @@ pub(super) struct Driver {
     ctx: Arc<ProbeCtx>,
 }
 
-/// The job's offset in its interval: a hash of its name (FNV-1a, then a 64-bit mix).
+/// The job's offset in its interval, in whole milliseconds (the timer's resolution): a hash
+/// of its name (FNV-1a, then a 64-bit mix) modulo the interval.
 pub(super) fn offset(id: &JobId, interval: Duration) -> Duration {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in id.as_str().bytes() {
@@ -60,8 +61,8 @@ pub(super) fn offset(id: &JobId, interval: Duration) -> Duration {
     hash ^= hash >> 33;
     hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
     hash ^= hash >> 33;
-    let span = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX).max(1);
-    Duration::from_nanos(hash % span)
+    let span = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX).max(1);
+    Duration::from_millis(hash % span)
 }
 
 fn interval_of(job: &Job) -> Duration {
