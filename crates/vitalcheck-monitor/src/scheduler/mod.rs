@@ -48,8 +48,8 @@ mod metrics;
 mod tests;
 
 use driver::{Command, Driver};
-pub use metrics::MetricsSnapshot;
 use metrics::Metrics;
+pub use metrics::MetricsSnapshot;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
