@@ -6,6 +6,8 @@
 //!   that name the file, line, column and field.
 //! * [`history`]: bounded per-target history: the last N results, uptime over 1 h / 24 h
 //!   / 7 d / 30 d, latency percentiles and a moving average, in memory fixed by config.
+//! * [`scheduler`]: every target on its interval: spread first runs, no drift, a global
+//!   concurrency limit, a timeout on every probe; add, remove, pause, run now, shutdown.
 //! * [`store`]: the [`store::Store`] trait and its SQLite implementation (feature `sqlite`,
 //!   on by default): probe results, target states and transitions that survive restarts.
 //!
@@ -18,4 +20,5 @@ pub use vitalcheck;
 
 pub mod config;
 pub mod history;
+pub mod scheduler;
 pub mod store;

@@ -1,0 +1,276 @@
+//! The driver task: one heap of due times for all jobs, one short task per running probe.
+
+use super::metrics::Metrics;
+use super::{Job, JobId, ProbeFn, ProbeResult, ReconcileReport, SchedulerConfig, ShutdownReport};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use vitalcheck::probe::{ErrorKind, Phase, ProbeError};
+
+/// A request from the [`super::Scheduler`] handle.
+pub(super) enum Command {
+    Upsert(Vec<Job>, oneshot::Sender<ReconcileReport>),
+    Reconcile(Vec<Job>, oneshot::Sender<ReconcileReport>),
+    Remove(Vec<JobId>, oneshot::Sender<usize>),
+    /// `true` pauses, `false` resumes.
+    Pause(JobId, oneshot::Sender<bool>, bool),
+    RunNow(JobId, oneshot::Sender<bool>),
+    Shutdown(Duration, oneshot::Sender<ShutdownReport>),
+}
+
+/// One job as the driver keeps it.
+struct Slot {
+    job: Job,
+    /// Changes when the job is replaced, so stale heap entries are recognised and dropped.
+    generation: u64,
+    paused: bool,
+    /// True while a probe of this job is in flight (until its result is handed over).
+    busy: Arc<AtomicBool>,
+}
+
+/// What every probe task shares.
+struct ProbeCtx {
+    probe: ProbeFn,
+    permits: Arc<Semaphore>,
+    results: mpsc::Sender<ProbeResult>,
+    metrics: Arc<Metrics>,
+}
+
+/// Owns the schedule. Runs as one task until shutdown or until the handle is dropped.
+pub(super) struct Driver {
+    jobs: HashMap<JobId, Slot>,
+    heap: BinaryHeap<Reverse<(Instant, u64, JobId)>>,
+    next_generation: u64,
+    spread: bool,
+    tasks: JoinSet<()>,
+    ctx: Arc<ProbeCtx>,
+}
+
+/// The job's offset in its interval, in whole milliseconds (the timer's resolution): a hash
+/// of its name (FNV-1a, then a 64-bit mix) modulo the interval.
+pub(super) fn offset(id: &JobId, interval: Duration) -> Duration {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in id.as_str().bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    let span = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX).max(1);
+    Duration::from_millis(hash % span)
+}
+
+fn interval_of(job: &Job) -> Duration {
+    job.interval.max(Duration::from_millis(1))
+}
+
+impl Driver {
+    pub(super) fn new(
+        probe: ProbeFn,
+        config: SchedulerConfig,
+        results: mpsc::Sender<ProbeResult>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let permits = Arc::new(Semaphore::new(config.concurrency.clamp(1, Semaphore::MAX_PERMITS)));
+        Driver {
+            jobs: HashMap::new(),
+            heap: BinaryHeap::new(),
+            next_generation: 0,
+            spread: config.spread,
+            tasks: JoinSet::new(),
+            ctx: Arc::new(ProbeCtx { probe, permits, results, metrics }),
+        }
+    }
+
+    /// Adds or updates jobs by id.
+    pub(super) fn upsert(&mut self, jobs: impl IntoIterator<Item = Job>) -> ReconcileReport {
+        let now = Instant::now();
+        let mut report = ReconcileReport::default();
+        for job in jobs {
+            let (paused, busy) = match self.jobs.get(&job.id) {
+                Some(slot) if slot.job == job => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some(slot) => {
+                    report.changed += 1;
+                    (slot.paused, Arc::clone(&slot.busy))
+                }
+                None => {
+                    report.added += 1;
+                    (false, Arc::default())
+                }
+            };
+            let first = if self.spread { now + offset(&job.id, interval_of(&job)) } else { now };
+            let generation = self.next_generation;
+            self.next_generation += 1;
+            self.heap.push(Reverse((first, generation, job.id.clone())));
+            self.jobs.insert(job.id.clone(), Slot { job, generation, paused, busy });
+        }
+        report
+    }
+
+    fn reconcile(&mut self, jobs: Vec<Job>) -> ReconcileReport {
+        let keep: HashSet<&JobId> = jobs.iter().map(|job| &job.id).collect();
+        let gone: Vec<JobId> = self.jobs.keys().filter(|id| !keep.contains(id)).cloned().collect();
+        let removed = self.remove(gone);
+        ReconcileReport { removed, ..self.upsert(jobs) }
+    }
+
+    /// Heap entries of removed jobs are dropped lazily when they come due.
+    fn remove(&mut self, ids: Vec<JobId>) -> usize {
+        ids.iter().filter(|id| self.jobs.remove(*id).is_some()).count()
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Upsert(jobs, reply) => {
+                let _ = reply.send(self.upsert(jobs));
+            }
+            Command::Reconcile(jobs, reply) => {
+                let _ = reply.send(self.reconcile(jobs));
+            }
+            Command::Remove(ids, reply) => {
+                let _ = reply.send(self.remove(ids));
+            }
+            Command::Pause(id, reply, paused) => {
+                let found = self.jobs.get_mut(&id).map(|slot| slot.paused = paused).is_some();
+                let _ = reply.send(found);
+            }
+            Command::RunNow(id, reply) => {
+                let ran = match self.jobs.get(&id) {
+                    Some(slot) => try_spawn(&mut self.tasks, &self.ctx, slot, Instant::now()),
+                    None => false,
+                };
+                let _ = reply.send(ran);
+            }
+            Command::Shutdown(..) => unreachable!("handled by run"),
+        }
+    }
+
+    /// The loop: commands first, then due jobs, then reaping finished probe tasks.
+    pub(super) async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let sleep = tokio::time::sleep_until(Instant::now());
+        tokio::pin!(sleep);
+        loop {
+            let next = self.heap.peek().map(|Reverse((due, ..))| *due);
+            if let Some(due) = next
+                && sleep.deadline() != due
+            {
+                sleep.as_mut().reset(due);
+            }
+            tokio::select! {
+                biased;
+                command = commands.recv() => match command {
+                    Some(Command::Shutdown(grace, reply)) => {
+                        let report = self.drain(grace).await;
+                        let _ = reply.send(report);
+                        return;
+                    }
+                    Some(command) => self.handle(command),
+                    None => return,
+                },
+                () = &mut sleep, if next.is_some() => self.fire_due(),
+                Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
+            }
+        }
+    }
+
+    /// Runs (or skips) every job whose slot has come, and puts each back at its next slot.
+    fn fire_due(&mut self) {
+        let now = Instant::now();
+        while let Some(Reverse((due, ..))) = self.heap.peek() {
+            if *due > now {
+                break;
+            }
+            let Some(Reverse((due, generation, id))) = self.heap.pop() else { break };
+            let Some(slot) = self.jobs.get(&id) else { continue };
+            if slot.generation != generation {
+                continue;
+            }
+            if !slot.paused && !try_spawn(&mut self.tasks, &self.ctx, slot, due) {
+                self.ctx.metrics.skip(1);
+            }
+            let interval = interval_of(&slot.job);
+            let mut next = due + interval;
+            if next <= now {
+                // The driver is late by more than an interval: jump to the last slot that
+                // is due, skipping the ones before it.
+                let behind = u64::try_from((now - next).as_nanos() / interval.as_nanos()).unwrap_or(u64::MAX);
+                next += interval * u32::try_from(behind).unwrap_or(u32::MAX);
+                if !slot.paused {
+                    self.ctx.metrics.skip(behind);
+                }
+            }
+            self.heap.push(Reverse((next, generation, id)));
+        }
+    }
+
+    /// Stops scheduling and waits up to `grace` for the probes in flight.
+    async fn drain(&mut self, grace: Duration) -> ShutdownReport {
+        self.heap.clear();
+        self.jobs.clear();
+        let mut report = ShutdownReport::default();
+        let all_done = async {
+            while self.tasks.join_next().await.is_some() {
+                report.completed += 1;
+            }
+        };
+        if tokio::time::timeout(grace, all_done).await.is_err() {
+            report.aborted = self.tasks.len();
+            self.tasks.shutdown().await;
+        }
+        report
+    }
+}
+
+/// Spawns a probe of `slot` scheduled at `scheduled`, unless one is already in flight.
+fn try_spawn(tasks: &mut JoinSet<()>, ctx: &Arc<ProbeCtx>, slot: &Slot, scheduled: Instant) -> bool {
+    if slot.busy.swap(true, Ordering::AcqRel) {
+        return false;
+    }
+    let busy = Busy(Arc::clone(&slot.busy));
+    tasks.spawn(run_probe(Arc::clone(ctx), slot.job.clone(), scheduled, busy));
+    true
+}
+
+/// Marks a job idle again when its probe task ends, however it ends.
+struct Busy(Arc<AtomicBool>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// One probe: wait for a permit, run under the timeout, release the permit, hand over.
+async fn run_probe(ctx: Arc<ProbeCtx>, job: Job, scheduled_at: Instant, busy: Busy) {
+    let Ok(permit) = Arc::clone(&ctx.permits).acquire_owned().await else { return };
+    let started_at = Instant::now();
+    let in_flight = ctx.metrics.start(started_at.saturating_duration_since(scheduled_at));
+    let outcome = match tokio::time::timeout(job.timeout, (ctx.probe)(job.id.clone())).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            ctx.metrics.timed_out();
+            Err(timeout_error(&job))
+        }
+    };
+    let finished_at = Instant::now();
+    drop(in_flight);
+    drop(permit);
+    let result = ProbeResult { job: job.id, kind: job.kind, scheduled_at, started_at, finished_at, outcome };
+    // A closed channel means nobody listens any more: the result is dropped.
+    let _ = ctx.results.send(result).await;
+    drop(busy);
+}
+
+fn timeout_error(job: &Job) -> ProbeError {
+    let phase = if &*job.kind == "exec" { Phase::Exec } else { Phase::FirstByte };
+    ProbeError::new(ErrorKind::Timeout(phase), job.id.as_str(), format!("no answer in {:?}", job.timeout))
+        .with_elapsed(job.timeout)
+}
