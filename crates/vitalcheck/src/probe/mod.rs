@@ -25,6 +25,7 @@
 //! ```
 
 mod connect;
+mod credentials;
 mod error;
 pub mod exec;
 #[cfg(feature = "grpc")]

@@ -41,17 +41,16 @@
 //! Not supported: TLS to the proxy itself (`https://` proxies), SOCKS4, authentication
 //! schemes other than Basic / RFC 1929, credentials in the test URL (not sent).
 
-mod credentials;
 mod socks5;
 mod tunnel;
 
 use super::connect::connect_tcp;
+use super::credentials::{Credentials, percent_decode};
 use super::http::{StatusSet, conn_over, read_body, send};
 use super::target::TargetError;
 use super::{ErrorKind, Observation, Phases, ProbeContext, ProbeError};
 use crate::redact::redact_url;
 use bytes::Bytes;
-use credentials::{Credentials, percent_decode};
 use http::header::{HOST, HeaderValue, PROXY_AUTHORIZATION, USER_AGENT};
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::Empty;
