@@ -69,9 +69,8 @@ pub(crate) struct ErrorReport {
     pub(crate) message: String,
 }
 
-pub(crate) fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
-}
+/// Milliseconds rounded to the microsecond.
+pub(crate) use vitalcheck::duration::millis as ms;
 
 fn opt_ms(d: Option<Duration>) -> Option<f64> {
     d.map(ms)

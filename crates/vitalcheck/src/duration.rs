@@ -23,6 +23,21 @@ pub fn parse_duration(input: &str) -> Option<Duration> {
     Duration::try_from(signed).ok()
 }
 
+/// A duration in milliseconds, rounded to the microsecond: the form every report and JSON
+/// output uses (`2.345`, never `2.3450000000000002`).
+///
+/// ```
+/// assert_eq!(vitalcheck::duration::millis(std::time::Duration::from_micros(2345)), 2.345);
+/// ```
+pub fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// A short form for messages: `250ms` under a second, `1.8s` above.
+pub(crate) fn short(d: Duration) -> String {
+    if d.as_millis() < 1000 { format!("{}ms", d.as_millis()) } else { format!("{:.1}s", d.as_secs_f64()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

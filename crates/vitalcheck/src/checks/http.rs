@@ -1,7 +1,8 @@
 //! [`HttpCheck`]: does an HTTP dependency answer as expected?
 
 use super::tcp::failed;
-use super::{DEFAULT_TIMEOUT, millis, slow};
+use super::{DEFAULT_TIMEOUT, slow};
+use crate::duration::millis;
 use crate::probe::{ErrorKind, HttpProbe, ProbeContext, StatusSet, Target, TargetError};
 use crate::redact::redact_url;
 use crate::registry::{Check, CheckFuture, ComponentHealth};

@@ -127,13 +127,6 @@ pub(crate) fn percent(part: u64, total: u64) -> f64 {
     if total == 0 { 0.0 } else { part as f64 * 100.0 / total as f64 }
 }
 
-/// Milliseconds as a float, for metadata.
-#[cfg_attr(not(any(feature = "probes", feature = "postgres", feature = "redis")), allow(dead_code))]
-pub(crate) fn millis(d: Duration) -> f64 {
-    // Microsecond precision: enough, and no `0.7858710000000001` in the JSON.
-    (d.as_secs_f64() * 1e6).round() / 1e3
-}
-
 /// `1.5 GiB`, `512 MiB`, `100 B`.
 pub(crate) fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -150,10 +143,7 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
 }
 
 /// `250ms`, `1.8s`.
-#[cfg_attr(not(any(feature = "probes", feature = "postgres", feature = "redis")), allow(dead_code))]
-pub(crate) fn human_duration(d: Duration) -> String {
-    if d.as_millis() < 1000 { format!("{}ms", d.as_millis()) } else { format!("{:.1}s", d.as_secs_f64()) }
-}
+pub(crate) use crate::duration::short as human_duration;
 
 /// The Degraded message when `latency` is over `limit`, if one is set.
 #[cfg_attr(not(any(feature = "probes", feature = "postgres", feature = "redis")), allow(dead_code))]

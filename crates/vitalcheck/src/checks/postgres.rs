@@ -1,6 +1,7 @@
 //! [`PostgresCheck`]: does PostgreSQL answer `SELECT 1`?
 
-use super::{CheckConfigError, DEFAULT_TIMEOUT, error_chain, human_duration, millis, slow};
+use super::{CheckConfigError, DEFAULT_TIMEOUT, error_chain, human_duration, slow};
+use crate::duration::millis;
 use crate::registry::{Check, CheckFuture, ComponentHealth};
 use serde_json::json;
 use std::fmt;

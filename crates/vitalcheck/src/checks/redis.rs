@@ -1,6 +1,7 @@
 //! [`RedisCheck`]: does Redis answer `PING` with `PONG`?
 
-use super::{CheckConfigError, DEFAULT_TIMEOUT, error_chain, human_duration, millis, slow};
+use super::{CheckConfigError, DEFAULT_TIMEOUT, error_chain, human_duration, slow};
+use crate::duration::millis;
 use crate::redact::{REDACTED, redact_str, redact_url};
 use crate::registry::{Check, CheckFuture, ComponentHealth};
 use redis::AsyncConnectionConfig;

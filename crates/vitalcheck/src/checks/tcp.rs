@@ -1,6 +1,7 @@
 //! [`TcpCheck`]: is something accepting connections on `host:port`?
 
-use super::{DEFAULT_TIMEOUT, millis, slow};
+use super::{DEFAULT_TIMEOUT, slow};
+use crate::duration::millis;
 use crate::probe::{ProbeError, Target, TargetError, TcpProbe};
 use crate::registry::{Check, CheckFuture, ComponentHealth};
 use serde_json::json;

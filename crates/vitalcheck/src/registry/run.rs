@@ -159,7 +159,7 @@ async fn attempt(mut check: CheckFuture<'_>, deadline: Instant, timeout: Duratio
         Poll::Ready(health) => health,
         Poll::Pending => match Box::pin(tokio::time::timeout_at(deadline, check)).await {
             Ok(health) => health,
-            Err(_) => ComponentHealth::unhealthy(format!("timed out after {}", human(timeout))),
+            Err(_) => ComponentHealth::unhealthy(format!("timed out after {}", crate::duration::short(timeout))),
         },
     }
 }
@@ -178,8 +178,4 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "no message".to_string());
     format!("the check panicked: {text}")
-}
-
-fn human(d: Duration) -> String {
-    if d.as_millis() < 1000 { format!("{}ms", d.as_millis()) } else { format!("{:.1}s", d.as_secs_f64()) }
 }

@@ -107,7 +107,8 @@ impl HealthResponse {
         for c in &report.components {
             let entry = CheckResponse {
                 status: c.status,
-                observed_value: serde_json::Number::from_f64(round_ms(c.latency)).map(serde_json::Value::Number),
+                observed_value: serde_json::Number::from_f64(crate::duration::millis(c.latency))
+                    .map(serde_json::Value::Number),
                 observed_unit: Some("ms".to_string()),
                 time: Some(c.time.to_string()),
                 output: if details { c.message.clone() } else { None },
@@ -140,10 +141,6 @@ impl HealthResponse {
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         Ok(serde_json::from_str(text)?)
     }
-}
-
-fn round_ms(d: std::time::Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 /// `pass` / `warn` / `fail` on the wire; aliases accepted when reading.
