@@ -47,6 +47,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE INDEX IF NOT EXISTS transitions_at ON transitions(at_us);
      CREATE INDEX IF NOT EXISTS transitions_target_at ON transitions(target_id, at_us);
      CREATE INDEX IF NOT EXISTS results_at ON results(at_us);",
+    // 3: which probe produced a result (NULL: the target's own), and each probe's state as
+    // a JSON array (see `sqlite/probes.rs`).
+    "ALTER TABLE results ADD COLUMN probe TEXT;
+     ALTER TABLE states ADD COLUMN probes TEXT NOT NULL DEFAULT '[]';",
 ];
 
 /// The schema version this build writes.
@@ -141,6 +145,31 @@ mod tests {
         assert_eq!(version(&conn).unwrap(), LATEST);
         let n: i64 = conn.query_row("SELECT COUNT(*) FROM results", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn upgrades_from_version_two_keeping_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 2).unwrap();
+        assert_eq!(version(&conn).unwrap(), 2);
+        conn.execute_batch(
+            "INSERT INTO targets(name) VALUES ('api');
+             INSERT INTO results(target_id, at_us, status, latency_us) VALUES (1, 5, 0, 9);
+             INSERT INTO states VALUES (1, 'healthy', 5, 0, 1, NULL, 5);
+             INSERT INTO transitions(target_id, from_status, to_status, reason, at_us)
+                 VALUES (1, 'unknown', 'healthy', 'first success', 5);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST);
+        let count = |table: &str| -> i64 {
+            conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!([count("results"), count("states"), count("transitions")], [1, 1, 1]);
+        let probe: Option<String> = conn.query_row("SELECT probe FROM results", [], |r| r.get(0)).unwrap();
+        assert_eq!(probe, None, "old results are the target's own probe");
+        let probes: String = conn.query_row("SELECT probes FROM states", [], |r| r.get(0)).unwrap();
+        assert_eq!(probes, "[]", "old states have no per-probe part");
     }
 
     #[test]
