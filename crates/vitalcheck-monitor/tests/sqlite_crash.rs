@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use vitalcheck::Status;
-use vitalcheck_monitor::store::{Batch, HistoryQuery, ResultRow, SqliteStore, StateRow, Store};
+use vitalcheck_monitor::store::{Batch, HistoryQuery, ProbeStateRow, ResultRow, SqliteStore, StateRow, Store};
 
 const ENV: &str = "VITALCHECK_CRASH_DB";
 const ROWS_PER_BATCH: i64 = 500;
@@ -36,6 +36,15 @@ fn batch(n: i64) -> Batch {
             consecutive_successes: n as u32,
             last_error: None,
             updated_at: jiff::Timestamp::UNIX_EPOCH,
+            probes: vec![ProbeStateRow {
+                kind: "liveness".into(),
+                status: "healthy".into(),
+                consecutive_failures: 0,
+                consecutive_successes: n as u32,
+                since: jiff::Timestamp::UNIX_EPOCH,
+                started_at: jiff::Timestamp::UNIX_EPOCH,
+                start_period_over: true,
+            }],
         })
         .collect();
     Batch { results, states, transitions: Vec::new() }
@@ -113,4 +122,5 @@ fn kill_9_mid_run_keeps_every_acknowledged_batch() {
     let states = store.load_states().unwrap();
     assert_eq!(states.len() as i64, TARGETS);
     assert!(states.iter().all(|s| i64::from(s.consecutive_successes) >= last), "states as of the last ack");
+    assert!(states.iter().all(|s| s.probes[0].consecutive_successes == s.consecutive_successes));
 }

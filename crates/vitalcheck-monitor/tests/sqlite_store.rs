@@ -1,5 +1,5 @@
 //! The SQLite store on real files in temp dirs: the conformance suite, restarts, concurrent
-//! writers, readers beside a held write lock, shutdown.
+//! writers, readers beside a held write lock, shutdown, a corrupt row.
 #![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
@@ -9,7 +9,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::{result, state, store_suite, transition, ts};
+use store::{probe_state, result, state, store_suite, transition, ts};
 use vitalcheck::Status;
 use vitalcheck_monitor::store::{Batch, HistoryQuery, SqliteOptions, SqliteStore, Store, StoreError};
 
@@ -48,9 +48,13 @@ fn restart_brings_back_states_transitions_and_history() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("restart.db");
     let at = ts(1_700_000_000, 0);
+    let mut api = state("api", "unhealthy", at, 3, 0);
+    api.probes = vec![probe_state("liveness", "unhealthy", at, 3), probe_state("readiness", "healthy", at, 0)];
     let batch = Batch {
-        results: (0..100).map(|i| result("api", ts(1_700_000_000 + i, 0), Status::Healthy)).collect(),
-        states: vec![state("api", "unhealthy", at, 3, 0), state("db", "healthy", at, 0, 12)],
+        results: (0..100)
+            .map(|i| result("api", ts(1_700_000_000 + i, 0), Status::Healthy).with_probe("liveness"))
+            .collect(),
+        states: vec![api, state("db", "healthy", at, 0, 12)],
         transitions: vec![transition("api", "healthy", "unhealthy", at)],
     };
     {
@@ -139,4 +143,32 @@ fn acks_can_be_awaited() {
         ack.committed().await.unwrap();
     });
     assert_eq!(store.history(&HistoryQuery::new("async")).unwrap()[0].status, Status::Degraded);
+}
+
+#[test]
+fn unreadable_probe_states_are_an_error_naming_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corrupt.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let at = ts(1_700_000_000, 0);
+    let batch = Batch {
+        results: vec![result("api", at, Status::Healthy)],
+        states: vec![state("api", "healthy", at, 0, 1), state("db", "healthy", at, 0, 1)],
+        ..Batch::default()
+    };
+    store.record(batch).unwrap().wait().unwrap();
+    let raw = Connection::open(&path).unwrap();
+    raw.execute(
+        "UPDATE states SET probes = '[{\"kind\": 7' WHERE target_id = (SELECT id FROM targets WHERE name = 'api')",
+        [],
+    )
+    .unwrap();
+    drop(raw);
+
+    let err = store.load_states().unwrap_err();
+    assert!(matches!(&err, StoreError::Corrupt { target, .. } if target == "api"), "{err:?}");
+    assert_eq!(err.to_string(), r#"store: the stored probe states of target "api" cannot be read"#);
+    assert!(std::error::Error::source(&err).is_some_and(|e| e.to_string().contains("invalid type")), "{err:?}");
+    // The other reads are not affected.
+    assert_eq!(store.history(&HistoryQuery::new("api")).unwrap().len(), 1);
 }

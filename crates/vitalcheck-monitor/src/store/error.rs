@@ -35,6 +35,17 @@ pub enum StoreError {
         /// The newest schema version this build can use.
         supported: i64,
     },
+    /// A stored value cannot be read back (the file was changed outside vitalcheck).
+    #[error("store: the stored {what} of target {target:?} cannot be read")]
+    Corrupt {
+        /// The target whose row it is.
+        target: String,
+        /// What was being read (e.g. `"probe states"`).
+        what: &'static str,
+        /// Why it could not be read.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
     /// A value given to the store cannot be stored (e.g. a timestamp outside SQLite's range).
     #[error("store: invalid {what}")]
     Invalid {

@@ -49,7 +49,9 @@ mod sqlite;
 
 pub use ack::Ack;
 pub use error::StoreError;
-pub use rows::{Batch, HistoryQuery, Order, PruneStats, ResultRow, StateRow, StatusCounts, TransitionRow};
+pub use rows::{
+    Batch, HistoryQuery, Order, ProbeStateRow, PruneStats, ResultRow, StateRow, StatusCounts, TransitionRow,
+};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, SqliteStore};
 

@@ -21,12 +21,31 @@ pub struct ResultRow {
     pub error_kind: Option<String>,
     /// A short human-readable detail (empty when there is nothing to say).
     pub detail: String,
+    /// Which of the target's probes produced it: `startup`, `liveness` or `readiness`;
+    /// `None` for a target's own (single) probe.
+    #[serde(default)]
+    pub probe: Option<String>,
 }
 
 impl ResultRow {
-    /// A result without error and detail.
+    /// A result of the target's own probe, without error and detail.
     pub fn new(target: impl Into<String>, at: Timestamp, status: Status, latency_us: u64) -> ResultRow {
-        ResultRow { target: target.into(), at, status, latency_us, error_kind: None, detail: String::new() }
+        ResultRow {
+            target: target.into(),
+            at,
+            status,
+            latency_us,
+            error_kind: None,
+            detail: String::new(),
+            probe: None,
+        }
+    }
+
+    /// The same result, produced by the target's `probe` probe (`startup`, `liveness` or
+    /// `readiness`).
+    pub fn with_probe(mut self, probe: impl Into<String>) -> ResultRow {
+        self.probe = Some(probe.into());
+        self
     }
 }
 
@@ -47,6 +66,29 @@ pub struct StateRow {
     pub last_error: Option<String>,
     /// When this row was written.
     pub updated_at: Timestamp,
+    /// Each probe's part of the state (empty for a store written before probes were kept).
+    #[serde(default)]
+    pub probes: Vec<ProbeStateRow>,
+}
+
+/// One probe's part of a target's state (startup / liveness / readiness), so a restart
+/// continues each probe's counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeStateRow {
+    /// `startup`, `liveness`, `readiness` (or `own` for a target's single probe).
+    pub kind: String,
+    /// `unknown`, `starting`, `healthy`, `degraded` or `unhealthy`.
+    pub status: String,
+    /// Failures in a row, up to now.
+    pub consecutive_failures: u32,
+    /// Successes in a row, up to now.
+    pub consecutive_successes: u32,
+    /// When its status last changed.
+    pub since: Timestamp,
+    /// When it started: its start period runs from here.
+    pub started_at: Timestamp,
+    /// Whether a success has ended its start period.
+    pub start_period_over: bool,
 }
 
 /// One change of a target's state.

@@ -13,6 +13,7 @@
 //! database. This is the trade measured in CRATES.md: `synchronous=FULL` costs an fsync
 //! per commit.
 
+mod probes;
 mod queries;
 mod schema;
 mod writer;

@@ -6,14 +6,16 @@
 use jiff::Timestamp;
 use vitalcheck::Status;
 use vitalcheck_monitor::store::{
-    Batch, HistoryQuery, Order, PruneStats, ResultRow, StateRow, StatusCounts, Store, TransitionRow,
+    Batch, HistoryQuery, Order, ProbeStateRow, PruneStats, ResultRow, StateRow, StatusCounts, Store, TransitionRow,
 };
 
 /// Runs every section of the suite against `store`, which must be empty.
 pub(crate) fn store_suite(store: &dyn Store) {
     empty_store_reads_nothing(store);
     history_in_order_with_since_until_limit(store);
+    results_keep_their_probe(store);
     states_upsert_and_load(store);
+    states_keep_each_probes_part(store);
     transitions_by_target_and_since(store);
     status_counts_by_target(store);
     a_rejected_batch_writes_nothing(store);
@@ -34,6 +36,7 @@ pub(crate) fn result(target: &str, at: Timestamp, status: Status) -> ResultRow {
         latency_us: 1_000 + at.as_microsecond().unsigned_abs() % 1_000,
         error_kind: (status == Status::Unhealthy).then(|| "refused".to_owned()),
         detail: format!("{target} at {at}"),
+        probe: None,
     }
 }
 
@@ -47,6 +50,20 @@ pub(crate) fn state(target: &str, status: &str, since: Timestamp, failures: u32,
         consecutive_successes: successes,
         last_error: (failures > 0).then(|| "connection refused".to_owned()),
         updated_at: since,
+        probes: Vec::new(),
+    }
+}
+
+/// One probe's part of a state: `kind`, healthy since `since` after a start at `since - 30 s`.
+pub(crate) fn probe_state(kind: &str, status: &str, since: Timestamp, failures: u32) -> ProbeStateRow {
+    ProbeStateRow {
+        kind: kind.to_owned(),
+        status: status.to_owned(),
+        consecutive_failures: failures,
+        consecutive_successes: u32::from(failures == 0) * 5,
+        since,
+        started_at: since - jiff::SignedDuration::from_secs(30),
+        start_period_over: kind != "startup" || failures == 0,
     }
 }
 
@@ -115,6 +132,21 @@ fn history_in_order_with_since_until_limit(store: &dyn Store) {
     assert_eq!(store.history(&HistoryQuery::new("hist-b")).unwrap().len(), 1);
 }
 
+fn results_keep_their_probe(store: &dyn Store) {
+    let at = |i: i64| ts(1_710_000_000 + i, 0);
+    let rows = vec![
+        result("probe-a", at(0), Status::Healthy),
+        result("probe-a", at(1), Status::Unhealthy).with_probe("startup"),
+        result("probe-a", at(2), Status::Healthy).with_probe("liveness"),
+        result("probe-a", at(2), Status::Degraded).with_probe("readiness"),
+    ];
+    assert_eq!(rows[1].probe.as_deref(), Some("startup"));
+    record(store, Batch::from_results(rows.clone()));
+    assert_eq!(store.history(&HistoryQuery::new("probe-a")).unwrap(), rows, "history keeps the probe");
+    let newest = store.history(&HistoryQuery::new("probe-a").with_order(Order::NewestFirst)).unwrap();
+    assert_eq!(newest[0].probe.as_deref(), Some("readiness"));
+}
+
 fn states_upsert_and_load(store: &dyn Store) {
     let t0 = ts(1_700_000_100, 0);
     let batch = Batch {
@@ -130,6 +162,30 @@ fn states_upsert_and_load(store: &dyn Store) {
     let states: Vec<StateRow> =
         store.load_states().unwrap().into_iter().filter(|s| s.target.starts_with("state-")).collect();
     assert_eq!(states, [later, state("state-b", "starting", t0, 0, 0)], "one row per target, by name");
+}
+
+fn states_keep_each_probes_part(store: &dyn Store) {
+    let t0 = ts(1_700_000_400, 250);
+    let all_three = vec![
+        probe_state("startup", "healthy", t0, 0),
+        probe_state("liveness", "unhealthy", ts(1_700_000_401, 9), 3),
+        probe_state("readiness", "starting", t0, 0),
+    ];
+    let mut a = state("probes-a", "unhealthy", t0, 3, 0);
+    a.probes = all_three;
+    let mut b = state("probes-b", "healthy", t0, 0, 5);
+    b.probes = vec![probe_state("own", "healthy", t0, 0)];
+    record(store, Batch { states: vec![a.clone(), b.clone()], ..Batch::default() });
+    let load = || -> Vec<StateRow> {
+        store.load_states().unwrap().into_iter().filter(|s| s.target.starts_with("probes-")).collect()
+    };
+    assert_eq!(load(), [a.clone(), b.clone()], "every probe's part round-trips");
+
+    // An upsert replaces the whole list.
+    a.probes = vec![probe_state("liveness", "healthy", ts(1_700_000_500, 0), 0)];
+    b.probes.clear();
+    record(store, Batch { states: vec![a.clone(), b.clone()], ..Batch::default() });
+    assert_eq!(load(), [a, b]);
 }
 
 fn transitions_by_target_and_since(store: &dyn Store) {

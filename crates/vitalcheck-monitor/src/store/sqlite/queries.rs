@@ -2,7 +2,10 @@
 //!
 //! Every statement goes through `prepare_cached`, so each is compiled once per connection.
 
-use crate::store::{Batch, HistoryQuery, Order, ResultRow, StateRow, StatusCounts, StoreError, TransitionRow};
+use super::probes;
+use crate::store::{
+    Batch, HistoryQuery, Order, ProbeStateRow, ResultRow, StateRow, StatusCounts, StoreError, TransitionRow,
+};
 use jiff::Timestamp;
 use rusqlite::{Connection, Row, params};
 use std::collections::HashMap;
@@ -14,23 +17,24 @@ pub(super) type TargetIds = HashMap<String, i64>;
 /// Writes every row of `batch` through `conn` (inside the caller's transaction).
 pub(super) fn write_batch(conn: &Connection, ids: &mut TargetIds, batch: &Batch) -> rusqlite::Result<()> {
     let mut insert = conn.prepare_cached(
-        "INSERT INTO results (target_id, at_us, status, latency_us, error_kind, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO results (target_id, at_us, status, latency_us, error_kind, detail, probe)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for row in &batch.results {
         let id = target_id(conn, ids, &row.target)?;
         let latency = i64::try_from(row.latency_us).unwrap_or(i64::MAX);
-        insert.execute(params![id, micros(row.at), status_code(row.status), latency, row.error_kind, row.detail])?;
+        let status = status_code(row.status);
+        insert.execute(params![id, micros(row.at), status, latency, row.error_kind, row.detail, row.probe])?;
     }
     let mut upsert = conn.prepare_cached(
         "INSERT INTO states (target_id, status, since_us, consecutive_failures, consecutive_successes,
-                             last_error, updated_us)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                             last_error, updated_us, probes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (target_id) DO UPDATE SET
              status = excluded.status, since_us = excluded.since_us,
              consecutive_failures = excluded.consecutive_failures,
              consecutive_successes = excluded.consecutive_successes,
-             last_error = excluded.last_error, updated_us = excluded.updated_us",
+             last_error = excluded.last_error, updated_us = excluded.updated_us, probes = excluded.probes",
     )?;
     for s in &batch.states {
         let id = target_id(conn, ids, &s.target)?;
@@ -41,7 +45,8 @@ pub(super) fn write_batch(conn: &Connection, ids: &mut TargetIds, batch: &Batch)
             s.consecutive_failures,
             s.consecutive_successes,
             s.last_error,
-            micros(s.updated_at)
+            micros(s.updated_at),
+            probes::encode(&s.probes)?
         ])?;
     }
     let mut transition = conn.prepare_cached(
@@ -90,25 +95,37 @@ pub(super) fn prune_chunk(conn: &Connection, older_than: Timestamp, chunk: usize
 
 /// Every target's state, by name.
 pub(super) fn load_states(conn: &Connection) -> Result<Vec<StateRow>, StoreError> {
+    let db = |e| StoreError::db("read states", e);
     let mut stmt = conn
         .prepare_cached(
             "SELECT t.name, s.status, s.since_us, s.consecutive_failures, s.consecutive_successes,
-                    s.last_error, s.updated_us
+                    s.last_error, s.updated_us, s.probes
              FROM states s JOIN targets t ON t.id = s.target_id ORDER BY t.name",
         )
-        .map_err(|e| StoreError::db("read states", e))?;
-    let rows = stmt.query_map([], |row| {
-        Ok(StateRow {
-            target: row.get(0)?,
-            status: row.get(1)?,
-            since: timestamp(row, 2)?,
-            consecutive_failures: row.get(3)?,
-            consecutive_successes: row.get(4)?,
-            last_error: row.get(5)?,
-            updated_at: timestamp(row, 6)?,
-        })
-    });
-    collect(rows, "read states")
+        .map_err(db)?;
+    let mut rows = stmt.query([]).map_err(db)?;
+    let mut states = Vec::new();
+    while let Some(row) = rows.next().map_err(db)? {
+        let target: String = row.get(0).map_err(db)?;
+        let json: String = row.get(7).map_err(db)?;
+        let probes = probes::decode(&target, &json)?;
+        states.push(state_row(row, target, probes).map_err(db)?);
+    }
+    Ok(states)
+}
+
+/// A state from the columns after `t.name` in [`load_states`].
+fn state_row(row: &Row<'_>, target: String, probes: Vec<ProbeStateRow>) -> rusqlite::Result<StateRow> {
+    Ok(StateRow {
+        target,
+        status: row.get(1)?,
+        since: timestamp(row, 2)?,
+        consecutive_failures: row.get(3)?,
+        consecutive_successes: row.get(4)?,
+        last_error: row.get(5)?,
+        updated_at: timestamp(row, 6)?,
+        probes,
+    })
 }
 
 /// One target's results, as `query` asks.
@@ -121,25 +138,29 @@ pub(super) fn history(conn: &Connection, query: &HistoryQuery) -> Result<Vec<Res
     let until = query.until.map_or(i64::MAX, micros);
     let limit = query.limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
     let mut stmt = conn.prepare_cached(sql).map_err(|e| StoreError::db("read history", e))?;
-    let rows = stmt.query_map(params![query.target, since, until, limit], |row| {
-        Ok(ResultRow {
-            target: query.target.clone(),
-            at: timestamp(row, 0)?,
-            status: status_from(row, 1)?,
-            latency_us: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
-            error_kind: row.get(3)?,
-            detail: row.get(4)?,
-        })
-    });
+    let rows = stmt.query_map(params![query.target, since, until, limit], |row| result_row(row, query.target.clone()));
     collect(rows, "read history")
 }
 
-const HISTORY_ASC: &str = "SELECT at_us, status, latency_us, error_kind, detail FROM results
+const HISTORY_ASC: &str = "SELECT at_us, status, latency_us, error_kind, detail, probe FROM results
     WHERE target_id = (SELECT id FROM targets WHERE name = ?1) AND at_us >= ?2 AND at_us < ?3
     ORDER BY at_us, rowid LIMIT ?4";
-const HISTORY_DESC: &str = "SELECT at_us, status, latency_us, error_kind, detail FROM results
+const HISTORY_DESC: &str = "SELECT at_us, status, latency_us, error_kind, detail, probe FROM results
     WHERE target_id = (SELECT id FROM targets WHERE name = ?1) AND at_us >= ?2 AND at_us < ?3
     ORDER BY at_us DESC, rowid DESC LIMIT ?4";
+
+/// A result from columns `at_us, status, latency_us, error_kind, detail, probe`.
+fn result_row(row: &Row<'_>, target: String) -> rusqlite::Result<ResultRow> {
+    Ok(ResultRow {
+        target,
+        at: timestamp(row, 0)?,
+        status: status_from(row, 1)?,
+        latency_us: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+        error_kind: row.get(3)?,
+        detail: row.get(4)?,
+        probe: row.get(5)?,
+    })
+}
 
 /// Transitions at or after `since`, of `target` or of all, oldest first.
 pub(super) fn transitions(

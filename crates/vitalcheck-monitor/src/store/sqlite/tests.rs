@@ -18,6 +18,7 @@ fn state(target: &str, status: &str) -> StateRow {
         consecutive_successes: 1,
         last_error: None,
         updated_at: at(1),
+        probes: Vec::new(),
     }
 }
 
@@ -46,6 +47,33 @@ fn opening_a_version_one_file_upgrades_it_and_keeps_its_rows() {
     // Opening again is a no-op for the schema.
     SqliteStore::open(&path).unwrap();
     assert_eq!(schema::version(&conn).unwrap(), schema::LATEST);
+}
+
+#[test]
+fn opening_a_version_two_file_upgrades_it_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.db");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        schema::migrate_to(&mut conn, 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO targets (name) VALUES ('api');
+             INSERT INTO results (target_id, at_us, status, latency_us, error_kind, detail)
+                 VALUES (1, 1000000, 2, 42, 'refused', 'connection refused');
+             INSERT INTO states VALUES (1, 'unhealthy', 1000000, 3, 0, 'connection refused', 1000000);
+             INSERT INTO transitions (target_id, from_status, to_status, reason, at_us)
+                 VALUES (1, 'healthy', 'unhealthy', '3 consecutive failures', 1000000);",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let mut expected = ResultRow::new("api", at(1), Status::Unhealthy, 42);
+    expected.error_kind = Some("refused".into());
+    expected.detail = "connection refused".into();
+    assert_eq!(store.history(&HistoryQuery::new("api")).unwrap(), [expected]);
+    let states = store.load_states().unwrap();
+    assert_eq!((states[0].consecutive_failures, states[0].probes.as_slice()), (3, &[][..]));
+    assert_eq!(store.transitions(None, at(0), 10).unwrap().len(), 1);
 }
 
 #[test]
