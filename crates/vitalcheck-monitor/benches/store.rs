@@ -1,5 +1,5 @@
-//! SQLite store figures: commit time for batches of 10,000 results, rows per second, and
-//! read latencies on the resulting file. Prints one line per figure.
+//! SQLite store figures: commit time for batches of 10,000 results, rows per second, a
+//! full `scan_results`, and read latencies on the resulting file. Prints one line per figure.
 //!
 //! `cargo bench -p vitalcheck-monitor --bench store` (release). Knobs: `STORE_BATCHES`
 //! (timed batches, default 30), `STORE_TARGETS` (default 1,000).
@@ -139,6 +139,16 @@ fn reads(store: &SqliteStore, targets: usize, total_rows: usize) {
         store.status_counts(&target, Timestamp::from_second(1_700_000_000).unwrap()).unwrap();
         counts.push(t.elapsed());
     }
+    // What the engine does on start: every stored result, oldest first, one at a time.
+    let t = Instant::now();
+    let mut latency_sum = 0u64;
+    let scanned = store.scan_results(Timestamp::UNIX_EPOCH, &mut |row| latency_sum += row.latency_us).unwrap();
+    let elapsed = t.elapsed();
+    assert!(scanned as usize >= total_rows, "{scanned} rows scanned");
+    println!(
+        "scan_results over all {scanned} rows: {elapsed:.2?} ({:.0} rows/s; latency sum {latency_sum})",
+        scanned as f64 / elapsed.as_secs_f64()
+    );
     println!("history reads on {total_rows} rows ({per_target} per target):");
     summary("  history, newest 100 of one target", last_100);
     summary("  history, a 60 s window of one target", window);

@@ -4,8 +4,9 @@
 //!
 //! Scope: this module keeps what the engine saw so that a restart (or a `kill -9`) loses
 //! nothing that was acknowledged, and answers the few queries the engine, the CLI and the
-//! API need (current states, one target's history, transitions, uptime counts). It does not
-//! aggregate percentiles or keep in-memory rings; that is `history`'s job.
+//! API need (current states, one target's history, every result since a time for rebuilding
+//! the in-memory history, transitions, uptime counts). It does not aggregate percentiles or
+//! keep in-memory rings; that is `history`'s job.
 //!
 //! # Writing
 //! Writes go in a [`Batch`] (results, state upserts and transitions of one pass). A batch
@@ -75,6 +76,16 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// One target's results within the query's time range, in the query's order. Blocks.
     fn history(&self, query: &HistoryQuery) -> Result<Vec<ResultRow>, StoreError>;
+
+    /// Every result at or after `since`, of all targets, oldest first, handed to `each` one
+    /// at a time without collecting them (the engine rebuilds its in-memory history with it on
+    /// start). Returns how many rows were visited. Blocks.
+    ///
+    /// Results at the same time come in the order they were written. The scan reads one
+    /// consistent snapshot and does not hold up writes; keep `each` quick all the same, as
+    /// the snapshot is held until the scan ends (for SQLite: the write-ahead log cannot be
+    /// checkpointed past it meanwhile).
+    fn scan_results(&self, since: Timestamp, each: &mut dyn FnMut(ResultRow)) -> Result<u64, StoreError>;
 
     /// Transitions at or after `since` (of one target, or of all when `target` is `None`),
     /// oldest first, at most `limit`. Blocks.

@@ -165,6 +165,10 @@ impl Store for SqliteStore {
         self.read(|conn| queries::history(conn, query))
     }
 
+    fn scan_results(&self, since: Timestamp, each: &mut dyn FnMut(ResultRow)) -> Result<u64, StoreError> {
+        self.read(|conn| queries::scan_results(conn, since, each))
+    }
+
     fn transitions(
         &self,
         target: Option<&str>,

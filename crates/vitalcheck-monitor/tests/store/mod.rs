@@ -1,7 +1,8 @@
 //! The conformance suite every [`Store`] must pass (STYLE.md, practice 9).
 //!
 //! `store_suite(&store)` runs every section against one fresh store. Sections use their
-//! own target names and time ranges, so they do not see each other's rows.
+//! own target names and time ranges, so they do not see each other's rows (except the
+//! scan's "everything since" section, which only checks order and counts there).
 
 use jiff::Timestamp;
 use vitalcheck::Status;
@@ -14,6 +15,7 @@ pub(crate) fn store_suite(store: &dyn Store) {
     empty_store_reads_nothing(store);
     history_in_order_with_since_until_limit(store);
     results_keep_their_probe(store);
+    scan_results_of_every_target_oldest_first(store);
     states_upsert_and_load(store);
     states_keep_each_probes_part(store);
     transitions_by_target_and_since(store);
@@ -82,11 +84,19 @@ fn record(store: &dyn Store, batch: Batch) {
     store.record(batch).expect("queued").wait().expect("committed");
 }
 
+/// Every result `store` scans at or after `since`, and the count it returned.
+fn scan(store: &dyn Store, since: Timestamp) -> (Vec<ResultRow>, u64) {
+    let mut rows = Vec::new();
+    let visited = store.scan_results(since, &mut |row| rows.push(row)).expect("scanned");
+    (rows, visited)
+}
+
 fn empty_store_reads_nothing(store: &dyn Store) {
     assert!(store.load_states().unwrap().is_empty());
     assert!(store.history(&HistoryQuery::new("nobody")).unwrap().is_empty());
     assert!(store.transitions(None, Timestamp::UNIX_EPOCH, 10).unwrap().is_empty());
     assert_eq!(store.status_counts("nobody", Timestamp::UNIX_EPOCH).unwrap(), StatusCounts::default());
+    assert_eq!(scan(store, Timestamp::UNIX_EPOCH), (Vec::new(), 0));
     record(store, Batch::default());
 }
 
@@ -145,6 +155,38 @@ fn results_keep_their_probe(store: &dyn Store) {
     assert_eq!(store.history(&HistoryQuery::new("probe-a")).unwrap(), rows, "history keeps the probe");
     let newest = store.history(&HistoryQuery::new("probe-a").with_order(Order::NewestFirst)).unwrap();
     assert_eq!(newest[0].probe.as_deref(), Some("readiness"));
+    let (scanned, _) = scan(store, at(0));
+    let scanned: Vec<ResultRow> = scanned.into_iter().filter(|row| row.target == "probe-a").collect();
+    assert_eq!(scanned, rows, "scan_results keeps the probe");
+}
+
+fn scan_results_of_every_target_oldest_first(store: &dyn Store) {
+    // After every other section's rows, so a scan from `at(0)` sees only these.
+    let at = |i: i64, us: i64| ts(2_000_000_000 + i, us);
+    let batches = [
+        vec![result("scan-b", at(3, 0), Status::Healthy), result("scan-a", at(1, 5), Status::Healthy)],
+        vec![result("scan-c", at(0, 0), Status::Unhealthy), result("scan-a", at(3, 0), Status::Degraded)],
+        vec![result("scan-c", at(1, 5), Status::Healthy).with_probe("liveness")],
+        vec![result("scan-a", at(5, 0), Status::Healthy), result("scan-b", at(0, 0), Status::Healthy)],
+    ];
+    for batch in &batches {
+        record(store, Batch::from_results(batch.clone()));
+    }
+    let mut expected: Vec<ResultRow> = batches.concat();
+    expected.sort_by_key(|row| row.at); // stable: rows at the same time keep write order
+
+    let (all, visited) = scan(store, at(0, 0));
+    assert_eq!(all, expected, "every target, oldest first, same times in write order");
+    assert_eq!(visited, 7);
+    let (from, visited) = scan(store, at(1, 5));
+    assert_eq!(from, expected[2..], "since is inclusive");
+    assert_eq!(visited, 5);
+    assert_eq!(scan(store, at(5, 1)), (Vec::new(), 0), "nothing after the last row");
+
+    let (everything, visited) = scan(store, Timestamp::UNIX_EPOCH);
+    assert_eq!(visited, everything.len() as u64, "the count is what was handed over");
+    assert!(everything.windows(2).all(|w| w[0].at <= w[1].at), "oldest first across all sections' rows");
+    assert!(everything.ends_with(&expected));
 }
 
 fn states_upsert_and_load(store: &dyn Store) {

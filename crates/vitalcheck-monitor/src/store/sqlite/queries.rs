@@ -149,6 +149,33 @@ const HISTORY_DESC: &str = "SELECT at_us, status, latency_us, error_kind, detail
     WHERE target_id = (SELECT id FROM targets WHERE name = ?1) AND at_us >= ?2 AND at_us < ?3
     ORDER BY at_us DESC, rowid DESC LIMIT ?4";
 
+/// Results at or after `since` of every target, oldest first (write order within one
+/// time), each handed to `each` as it is read; returns how many there were.
+///
+/// `results` drives the loop through its `results_at` index, which already holds the
+/// order (`CROSS JOIN` keeps SQLite from putting `targets` outside and sorting), so rows
+/// stream from the statement instead of being sorted or collected first.
+pub(super) fn scan_results(
+    conn: &Connection,
+    since: Timestamp,
+    each: &mut dyn FnMut(ResultRow),
+) -> Result<u64, StoreError> {
+    let db = |e| StoreError::db("scan results", e);
+    let mut stmt = conn.prepare_cached(SCAN).map_err(db)?;
+    let mut rows = stmt.query([micros(since)]).map_err(db)?;
+    let mut visited = 0;
+    while let Some(row) = rows.next().map_err(db)? {
+        let target = row.get(6).map_err(db)?;
+        each(result_row(row, target).map_err(db)?);
+        visited += 1;
+    }
+    Ok(visited)
+}
+
+pub(super) const SCAN: &str = "SELECT r.at_us, r.status, r.latency_us, r.error_kind, r.detail, r.probe, t.name
+     FROM results r CROSS JOIN targets t ON t.id = r.target_id
+     WHERE r.at_us >= ?1 ORDER BY r.at_us, r.rowid";
+
 /// A result from columns `at_us, status, latency_us, error_kind, detail, probe`.
 fn result_row(row: &Row<'_>, target: String) -> rusqlite::Result<ResultRow> {
     Ok(ResultRow {

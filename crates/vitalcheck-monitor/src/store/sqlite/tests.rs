@@ -1,5 +1,5 @@
-//! Unit tests of the SQLite store's internals: upgrading an older file, grouping, and a
-//! failing batch inside a group.
+//! Unit tests of the SQLite store's internals: upgrading an older file, the scan's query
+//! plan, grouping, and a failing batch inside a group.
 
 use super::*;
 use crate::store::{ResultRow, StateRow};
@@ -70,10 +70,26 @@ fn opening_a_version_two_file_upgrades_it_and_keeps_its_rows() {
     let mut expected = ResultRow::new("api", at(1), Status::Unhealthy, 42);
     expected.error_kind = Some("refused".into());
     expected.detail = "connection refused".into();
-    assert_eq!(store.history(&HistoryQuery::new("api")).unwrap(), [expected]);
+    assert_eq!(store.history(&HistoryQuery::new("api")).unwrap(), [expected.clone()]);
+    let mut scanned = Vec::new();
+    assert_eq!(store.scan_results(at(0), &mut |row| scanned.push(row)).unwrap(), 1);
+    assert_eq!(scanned, [expected]);
     let states = store.load_states().unwrap();
     assert_eq!((states[0].consecutive_failures, states[0].probes.as_slice()), (3, &[][..]));
     assert_eq!(store.transitions(None, at(0), 10).unwrap().len(), 1);
+}
+
+#[test]
+fn the_scan_streams_through_the_time_index_without_sorting() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    schema::migrate(&mut conn).unwrap();
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", queries::SCAN)).unwrap();
+    let plan: Vec<String> =
+        stmt.query_map([0], |row| row.get::<_, String>(3)).unwrap().collect::<Result<_, _>>().unwrap();
+    assert_eq!(plan.len(), 2, "{plan:?}");
+    assert!(plan[0].contains("r USING INDEX results_at"), "{plan:?}");
+    assert!(plan[1].contains("t USING INTEGER PRIMARY KEY"), "{plan:?}");
+    assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "no sort step: {plan:?}");
 }
 
 #[test]
