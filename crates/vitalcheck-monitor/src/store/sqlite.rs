@@ -198,6 +198,10 @@ impl Store for SqliteStore {
     }
 
     fn shutdown(&self) -> Result<(), StoreError> {
+        // Idle readers go first, so that the writer's connection is the last one of this
+        // process: closing it then checkpoints the WAL and removes it (if no other process
+        // has the file open). Later reads open new readers.
+        self.readers.lock().unwrap_or_else(PoisonError::into_inner).clear();
         // Dropping the only sender lets the writer finish the queue and stop.
         drop(self.queue.write().unwrap_or_else(PoisonError::into_inner).take());
         let handle = self.writer.lock().unwrap_or_else(PoisonError::into_inner).take();
