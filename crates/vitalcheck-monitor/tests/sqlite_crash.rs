@@ -3,7 +3,8 @@
 //! The test re-runs its own executable as the child (`VITALCHECK_CRASH_DB` set, only the
 //! `crash_child` test selected). The child writes batches as fast as it can and prints
 //! `ACK n` once batch `n` is acknowledged. The parent SIGKILLs it mid-run, then opens the
-//! file: every acknowledged batch must be there in full, and the database must pass
+//! file: every acknowledged batch must be there in full (first through a read-only store,
+//! as `vitalcheck status` would see it, then read-write), and the database must pass
 //! `PRAGMA integrity_check`.
 #![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
@@ -99,6 +100,19 @@ fn kill_9_mid_run_keeps_every_acknowledged_batch() {
     }
     let last = *acked.iter().max().unwrap();
 
+    // First read-only, before anything opens the file read-write (which would recover and
+    // checkpoint the WAL the killed writer left behind): it must see the same.
+    let reader = SqliteStore::open_read_only(&path).unwrap();
+    let mut read_only_rows = vec![0; TARGETS as usize];
+    let scanned = reader
+        .scan_results(jiff::Timestamp::UNIX_EPOCH, &mut |row| {
+            read_only_rows[row.target[1..].parse::<usize>().unwrap()] += 1;
+        })
+        .unwrap();
+    assert!(scanned as i64 > last * ROWS_PER_BATCH, "read-only: {scanned} rows, batch {last} was acknowledged");
+    let read_only_states = reader.load_states().unwrap();
+    drop(reader);
+
     let conn = Connection::open(&path).unwrap();
     let check: String = conn.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
     assert_eq!(check, "ok");
@@ -108,6 +122,7 @@ fn kill_9_mid_run_keeps_every_acknowledged_batch() {
     let mut stored = 0;
     for t in 0..TARGETS {
         let rows = store.history(&HistoryQuery::new(format!("t{t}"))).unwrap();
+        assert_eq!(rows.len(), read_only_rows[t as usize], "t{t}: the read-only store saw the same");
         // Batches commit whole and in order, so what is there is a prefix of batches,
         // covering at least every acknowledged one.
         let batches = rows.len() as i64 / (ROWS_PER_BATCH / TARGETS);
@@ -123,4 +138,5 @@ fn kill_9_mid_run_keeps_every_acknowledged_batch() {
     assert_eq!(states.len() as i64, TARGETS);
     assert!(states.iter().all(|s| i64::from(s.consecutive_successes) >= last), "states as of the last ack");
     assert!(states.iter().all(|s| s.probes[0].consecutive_successes == s.consecutive_successes));
+    assert_eq!(states, read_only_states, "the read-only store saw the same");
 }

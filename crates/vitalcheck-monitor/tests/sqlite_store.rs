@@ -1,5 +1,6 @@
 //! The SQLite store on real files in temp dirs: the conformance suite, restarts, concurrent
-//! writers, readers beside a held write lock, shutdown, a corrupt row.
+//! writers, readers beside a held write lock, shutdown, a corrupt row. Read-only stores
+//! are in `sqlite_read_only.rs`.
 #![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
 
@@ -165,10 +166,13 @@ fn unreadable_probe_states_are_an_error_naming_the_target() {
     .unwrap();
     drop(raw);
 
-    let err = store.load_states().unwrap_err();
-    assert!(matches!(&err, StoreError::Corrupt { target, .. } if target == "api"), "{err:?}");
-    assert_eq!(err.to_string(), r#"store: the stored probe states of target "api" cannot be read"#);
-    assert!(std::error::Error::source(&err).is_some_and(|e| e.to_string().contains("invalid type")), "{err:?}");
-    // The other reads are not affected.
-    assert_eq!(store.history(&HistoryQuery::new("api")).unwrap().len(), 1);
+    let reader = SqliteStore::open_read_only(&path).unwrap();
+    for store in [&store, &reader] {
+        let err = store.load_states().unwrap_err();
+        assert!(matches!(&err, StoreError::Corrupt { target, .. } if target == "api"), "{err:?}");
+        assert_eq!(err.to_string(), r#"store: the stored probe states of target "api" cannot be read"#);
+        assert!(std::error::Error::source(&err).is_some_and(|e| e.to_string().contains("invalid type")), "{err:?}");
+        // The other reads are not affected.
+        assert_eq!(store.history(&HistoryQuery::new("api")).unwrap().len(), 1);
+    }
 }

@@ -35,6 +35,32 @@ pub enum StoreError {
         /// The newest schema version this build can use.
         supported: i64,
     },
+    /// The database is older than this build's schema and the store was opened read-only,
+    /// so it cannot upgrade it.
+    #[error(
+        "store: schema version {found} of {path} is older than this build's {supported}; \
+         run `vitalcheck run` once to upgrade it"
+    )]
+    SchemaTooOld {
+        /// The database file.
+        path: PathBuf,
+        /// `PRAGMA user_version` of the file.
+        found: i64,
+        /// The schema version this build reads.
+        supported: i64,
+    },
+    /// A read-only open found no database file.
+    #[error("store: no store exists at {path} yet (has `vitalcheck run` run with this config?)")]
+    NotFound {
+        /// Where the database file should be.
+        path: PathBuf,
+    },
+    /// A write or a prune on a store opened read-only.
+    #[error("store: {path} is open read-only; writes are refused")]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+    },
     /// A stored value cannot be read back (the file was changed outside vitalcheck).
     #[error("store: the stored {what} of target {target:?} cannot be read")]
     Corrupt {

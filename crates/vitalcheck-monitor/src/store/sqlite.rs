@@ -12,6 +12,11 @@
 //! lose the last commits before the WAL is synced at a checkpoint, but never corrupts the
 //! database. This is the trade measured in CRATES.md: `synchronous=FULL` costs an fsync
 //! per commit.
+//!
+//! # Reading beside a running writer
+//! [`SqliteStore::open_read_only`] opens the file another process (`vitalcheck run`) is
+//! writing: no writer thread, no migration, and writes are refused with
+//! [`StoreError::ReadOnly`]. It reads what the writer has committed, as its own readers do.
 
 mod probes;
 mod queries;
@@ -73,12 +78,15 @@ impl Default for SqliteOptions {
 
 /// The SQLite [`Store`]: results, states and transitions in one file.
 ///
-/// Opening creates the file and its parent directories if needed and migrates the schema.
+/// [`SqliteStore::open`] creates the file and its parent directories if needed and
+/// migrates the schema; [`SqliteStore::open_read_only`] only reads an existing file.
 /// Dropping the store (or [`Store::shutdown`]) writes everything still queued.
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
     options: SqliteOptions,
+    /// Opened with [`SqliteStore::open_read_only`]: no writer, writes refused.
+    read_only: bool,
     queue: RwLock<Option<SyncSender<Command>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
@@ -109,10 +117,74 @@ impl SqliteStore {
         Ok(SqliteStore {
             path,
             options,
+            read_only: false,
             queue: RwLock::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             readers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Opens the existing database at `path` for reading only, for `vitalcheck status` and
+    /// `history` while `vitalcheck run` writes the same file.
+    ///
+    /// Writes nothing to the database file, migrates nothing and starts no writer thread.
+    /// It does create SQLite's `-wal` and `-shm` files beside the database when they are
+    /// missing (a file closed cleanly): a WAL reader needs them, and it leaves them behind
+    /// (empty of changes) for the next writer to use.
+    ///
+    /// Reads work as in a store opened with [`SqliteStore::open`] and see every commit of
+    /// the writer; [`Store::record`] and [`Store::prune`] fail with
+    /// [`StoreError::ReadOnly`]; [`Store::shutdown`] has nothing to do.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when there is no file at `path`;
+    /// [`StoreError::SchemaTooNew`] or [`StoreError::SchemaTooOld`] when its schema is not
+    /// the one this build writes (a read-only store cannot upgrade it);
+    /// [`StoreError::Database`] when SQLite cannot open or read it.
+    ///
+    /// ```
+    /// use vitalcheck::Status;
+    /// use vitalcheck_monitor::store::{Batch, HistoryQuery, ResultRow, SqliteStore, Store, StoreError};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("vitalcheck.db");
+    /// assert!(matches!(SqliteStore::open_read_only(&path), Err(StoreError::NotFound { .. })));
+    ///
+    /// let writer = SqliteStore::open(&path)?; // `vitalcheck run`
+    /// let at = jiff::Timestamp::from_second(1_700_000_000)?;
+    /// let row = ResultRow::new("api", at, Status::Healthy, 900).with_probe("liveness");
+    /// writer.record(Batch::from_results(vec![row.clone()]))?.wait()?;
+    ///
+    /// let reader = SqliteStore::open_read_only(&path)?; // `vitalcheck history`
+    /// assert_eq!(reader.history(&HistoryQuery::new("api"))?, [row]);
+    /// assert!(matches!(reader.record(Batch::default()), Err(StoreError::ReadOnly { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if let Err(e) = std::fs::metadata(&path)
+            && e.kind() == std::io::ErrorKind::NotFound
+        {
+            return Err(StoreError::NotFound { path });
+        }
+        let store = SqliteStore {
+            path,
+            options: SqliteOptions::default(),
+            read_only: true,
+            queue: RwLock::new(None),
+            writer: Mutex::new(None),
+            readers: Mutex::new(Vec::new()),
+        };
+        let conn = store.open_reader()?;
+        let found = schema::version(&conn)?;
+        if found > schema::LATEST {
+            return Err(StoreError::SchemaTooNew { found, supported: schema::LATEST });
+        }
+        if found < schema::LATEST {
+            return Err(StoreError::SchemaTooOld { path: store.path.clone(), found, supported: schema::LATEST });
+        }
+        store.readers.lock().unwrap_or_else(PoisonError::into_inner).push(conn);
+        Ok(store)
     }
 
     /// The database file.
@@ -144,6 +216,9 @@ impl SqliteStore {
 
     /// Sends `command` to the writer; blocks while the queue is full.
     fn send(&self, command: Command) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly { path: self.path.clone() });
+        }
         let queue = self.queue.read().unwrap_or_else(PoisonError::into_inner);
         let sender = queue.as_ref().ok_or(StoreError::Closed)?;
         sender.send(command).map_err(|_| StoreError::WriterGone)

@@ -3,6 +3,10 @@
 //! `store_suite(&store)` runs every section against one fresh store. Sections use their
 //! own target names and time ranges, so they do not see each other's rows (except the
 //! scan's "everything since" section, which only checks order and counts there).
+//!
+//! `store_suite_with_reader(&store, &reader)` writes through `store` and reads everything
+//! back through `reader`: a second handle on the same data (for SQLite, a store opened
+//! read-only on the same file while `store` is still open and writing).
 
 use jiff::Timestamp;
 use vitalcheck::Status;
@@ -12,16 +16,30 @@ use vitalcheck_monitor::store::{
 
 /// Runs every section of the suite against `store`, which must be empty.
 pub(crate) fn store_suite(store: &dyn Store) {
-    empty_store_reads_nothing(store);
-    history_in_order_with_since_until_limit(store);
-    results_keep_their_probe(store);
-    scan_results_of_every_target_oldest_first(store);
-    states_upsert_and_load(store);
-    states_keep_each_probes_part(store);
-    transitions_by_target_and_since(store);
-    status_counts_by_target(store);
-    a_rejected_batch_writes_nothing(store);
-    prune_deletes_only_old_rows(store);
+    store_suite_with_reader(store, store);
+}
+
+/// Runs every section, writing (and pruning) through `store` and reading through `reader`,
+/// which must see `store`'s data. Both must start empty.
+pub(crate) fn store_suite_with_reader(store: &dyn Store, reader: &dyn Store) {
+    let s = Split { store, reader };
+    empty_store_reads_nothing(s);
+    history_in_order_with_since_until_limit(s);
+    results_keep_their_probe(s);
+    scan_results_of_every_target_oldest_first(s);
+    states_upsert_and_load(s);
+    states_keep_each_probes_part(s);
+    transitions_by_target_and_since(s);
+    status_counts_by_target(s);
+    a_rejected_batch_writes_nothing(s);
+    prune_deletes_only_old_rows(s);
+}
+
+/// The store written through and the store read through (the same one, or two handles).
+#[derive(Clone, Copy)]
+struct Split<'a> {
+    store: &'a dyn Store,
+    reader: &'a dyn Store,
 }
 
 /// A timestamp `secs` seconds plus `micros` microseconds after the epoch.
@@ -80,27 +98,27 @@ pub(crate) fn transition(target: &str, from: &str, to: &str, at: Timestamp) -> T
     }
 }
 
-fn record(store: &dyn Store, batch: Batch) {
-    store.record(batch).expect("queued").wait().expect("committed");
+fn record(s: Split<'_>, batch: Batch) {
+    s.store.record(batch).expect("queued").wait().expect("committed");
 }
 
-/// Every result `store` scans at or after `since`, and the count it returned.
-fn scan(store: &dyn Store, since: Timestamp) -> (Vec<ResultRow>, u64) {
+/// Every result `reader` scans at or after `since`, and the count it returned.
+fn scan(reader: &dyn Store, since: Timestamp) -> (Vec<ResultRow>, u64) {
     let mut rows = Vec::new();
-    let visited = store.scan_results(since, &mut |row| rows.push(row)).expect("scanned");
+    let visited = reader.scan_results(since, &mut |row| rows.push(row)).expect("scanned");
     (rows, visited)
 }
 
-fn empty_store_reads_nothing(store: &dyn Store) {
-    assert!(store.load_states().unwrap().is_empty());
-    assert!(store.history(&HistoryQuery::new("nobody")).unwrap().is_empty());
-    assert!(store.transitions(None, Timestamp::UNIX_EPOCH, 10).unwrap().is_empty());
-    assert_eq!(store.status_counts("nobody", Timestamp::UNIX_EPOCH).unwrap(), StatusCounts::default());
-    assert_eq!(scan(store, Timestamp::UNIX_EPOCH), (Vec::new(), 0));
-    record(store, Batch::default());
+fn empty_store_reads_nothing(s: Split<'_>) {
+    assert!(s.reader.load_states().unwrap().is_empty());
+    assert!(s.reader.history(&HistoryQuery::new("nobody")).unwrap().is_empty());
+    assert!(s.reader.transitions(None, Timestamp::UNIX_EPOCH, 10).unwrap().is_empty());
+    assert_eq!(s.reader.status_counts("nobody", Timestamp::UNIX_EPOCH).unwrap(), StatusCounts::default());
+    assert_eq!(scan(s.reader, Timestamp::UNIX_EPOCH), (Vec::new(), 0));
+    record(s, Batch::default());
 }
 
-fn history_in_order_with_since_until_limit(store: &dyn Store) {
+fn history_in_order_with_since_until_limit(s: Split<'_>) {
     let base = 1_700_000_000;
     // Written out of order, in three batches, with another target interleaved and two
     // rows at the same microsecond (kept in write order).
@@ -114,35 +132,35 @@ fn history_in_order_with_since_until_limit(store: &dyn Store) {
             row
         })
         .collect();
-    record(store, Batch::from_results(rows[..3].to_vec()));
-    record(store, Batch::from_results(vec![result("hist-b", ts(base + 2, 0), Status::Healthy)]));
-    record(store, Batch::from_results(rows[3..6].to_vec()));
-    record(store, Batch::from_results(rows[6..].to_vec()));
+    record(s, Batch::from_results(rows[..3].to_vec()));
+    record(s, Batch::from_results(vec![result("hist-b", ts(base + 2, 0), Status::Healthy)]));
+    record(s, Batch::from_results(rows[3..6].to_vec()));
+    record(s, Batch::from_results(rows[6..].to_vec()));
 
     let mut expected = rows.clone();
     expected.sort_by_key(|row| row.at); // stable: equal times keep write order
-    let all = store.history(&HistoryQuery::new("hist-a")).unwrap();
+    let all = s.reader.history(&HistoryQuery::new("hist-a")).unwrap();
     assert_eq!(all, expected, "all rows, oldest first, every field round-trips");
 
     let window = HistoryQuery::new("hist-a").with_since(ts(base + 2, 7)).with_until(ts(base + 5, 7));
-    let got: Vec<Timestamp> = store.history(&window).unwrap().iter().map(|r| r.at).collect();
+    let got: Vec<Timestamp> = s.reader.history(&window).unwrap().iter().map(|r| r.at).collect();
     assert_eq!(
         got,
         [ts(base + 2, 7), ts(base + 3, 7), ts(base + 4, 7), ts(base + 4, 7)],
         "since inclusive, until exclusive"
     );
 
-    let first_two = store.history(&window.clone().with_limit(2)).unwrap();
+    let first_two = s.reader.history(&window.clone().with_limit(2)).unwrap();
     assert_eq!(first_two, expected[2..4]);
-    let newest = store.history(&HistoryQuery::new("hist-a").with_order(Order::NewestFirst).with_limit(3)).unwrap();
+    let newest = s.reader.history(&HistoryQuery::new("hist-a").with_order(Order::NewestFirst).with_limit(3)).unwrap();
     let mut tail = expected[5..].to_vec();
     tail.reverse();
     assert_eq!(newest, tail, "newest first takes the last rows");
-    assert!(store.history(&HistoryQuery::new("hist-a").with_limit(0)).unwrap().is_empty());
-    assert_eq!(store.history(&HistoryQuery::new("hist-b")).unwrap().len(), 1);
+    assert!(s.reader.history(&HistoryQuery::new("hist-a").with_limit(0)).unwrap().is_empty());
+    assert_eq!(s.reader.history(&HistoryQuery::new("hist-b")).unwrap().len(), 1);
 }
 
-fn results_keep_their_probe(store: &dyn Store) {
+fn results_keep_their_probe(s: Split<'_>) {
     let at = |i: i64| ts(1_710_000_000 + i, 0);
     let rows = vec![
         result("probe-a", at(0), Status::Healthy),
@@ -151,16 +169,16 @@ fn results_keep_their_probe(store: &dyn Store) {
         result("probe-a", at(2), Status::Degraded).with_probe("readiness"),
     ];
     assert_eq!(rows[1].probe.as_deref(), Some("startup"));
-    record(store, Batch::from_results(rows.clone()));
-    assert_eq!(store.history(&HistoryQuery::new("probe-a")).unwrap(), rows, "history keeps the probe");
-    let newest = store.history(&HistoryQuery::new("probe-a").with_order(Order::NewestFirst)).unwrap();
+    record(s, Batch::from_results(rows.clone()));
+    assert_eq!(s.reader.history(&HistoryQuery::new("probe-a")).unwrap(), rows, "history keeps the probe");
+    let newest = s.reader.history(&HistoryQuery::new("probe-a").with_order(Order::NewestFirst)).unwrap();
     assert_eq!(newest[0].probe.as_deref(), Some("readiness"));
-    let (scanned, _) = scan(store, at(0));
+    let (scanned, _) = scan(s.reader, at(0));
     let scanned: Vec<ResultRow> = scanned.into_iter().filter(|row| row.target == "probe-a").collect();
     assert_eq!(scanned, rows, "scan_results keeps the probe");
 }
 
-fn scan_results_of_every_target_oldest_first(store: &dyn Store) {
+fn scan_results_of_every_target_oldest_first(s: Split<'_>) {
     // After every other section's rows, so a scan from `at(0)` sees only these.
     let at = |i: i64, us: i64| ts(2_000_000_000 + i, us);
     let batches = [
@@ -170,43 +188,43 @@ fn scan_results_of_every_target_oldest_first(store: &dyn Store) {
         vec![result("scan-a", at(5, 0), Status::Healthy), result("scan-b", at(0, 0), Status::Healthy)],
     ];
     for batch in &batches {
-        record(store, Batch::from_results(batch.clone()));
+        record(s, Batch::from_results(batch.clone()));
     }
     let mut expected: Vec<ResultRow> = batches.concat();
     expected.sort_by_key(|row| row.at); // stable: rows at the same time keep write order
 
-    let (all, visited) = scan(store, at(0, 0));
+    let (all, visited) = scan(s.reader, at(0, 0));
     assert_eq!(all, expected, "every target, oldest first, same times in write order");
     assert_eq!(visited, 7);
-    let (from, visited) = scan(store, at(1, 5));
+    let (from, visited) = scan(s.reader, at(1, 5));
     assert_eq!(from, expected[2..], "since is inclusive");
     assert_eq!(visited, 5);
-    assert_eq!(scan(store, at(5, 1)), (Vec::new(), 0), "nothing after the last row");
+    assert_eq!(scan(s.reader, at(5, 1)), (Vec::new(), 0), "nothing after the last row");
 
-    let (everything, visited) = scan(store, Timestamp::UNIX_EPOCH);
+    let (everything, visited) = scan(s.reader, Timestamp::UNIX_EPOCH);
     assert_eq!(visited, everything.len() as u64, "the count is what was handed over");
     assert!(everything.windows(2).all(|w| w[0].at <= w[1].at), "oldest first across all sections' rows");
     assert!(everything.ends_with(&expected));
 }
 
-fn states_upsert_and_load(store: &dyn Store) {
+fn states_upsert_and_load(s: Split<'_>) {
     let t0 = ts(1_700_000_100, 0);
     let batch = Batch {
         states: vec![state("state-b", "starting", t0, 0, 0), state("state-a", "healthy", t0, 0, 4)],
         ..Batch::default()
     };
-    record(store, batch);
+    record(s, batch);
     let later = state("state-a", "unhealthy", ts(1_700_000_200, 1), 3, 0);
     // The last row for a target in a batch wins.
     let batch = Batch { states: vec![state("state-a", "degraded", t0, 1, 0), later.clone()], ..Batch::default() };
-    record(store, batch);
+    record(s, batch);
 
     let states: Vec<StateRow> =
-        store.load_states().unwrap().into_iter().filter(|s| s.target.starts_with("state-")).collect();
+        s.reader.load_states().unwrap().into_iter().filter(|st| st.target.starts_with("state-")).collect();
     assert_eq!(states, [later, state("state-b", "starting", t0, 0, 0)], "one row per target, by name");
 }
 
-fn states_keep_each_probes_part(store: &dyn Store) {
+fn states_keep_each_probes_part(s: Split<'_>) {
     let t0 = ts(1_700_000_400, 250);
     let all_three = vec![
         probe_state("startup", "healthy", t0, 0),
@@ -217,20 +235,20 @@ fn states_keep_each_probes_part(store: &dyn Store) {
     a.probes = all_three;
     let mut b = state("probes-b", "healthy", t0, 0, 5);
     b.probes = vec![probe_state("own", "healthy", t0, 0)];
-    record(store, Batch { states: vec![a.clone(), b.clone()], ..Batch::default() });
+    record(s, Batch { states: vec![a.clone(), b.clone()], ..Batch::default() });
     let load = || -> Vec<StateRow> {
-        store.load_states().unwrap().into_iter().filter(|s| s.target.starts_with("probes-")).collect()
+        s.reader.load_states().unwrap().into_iter().filter(|st| st.target.starts_with("probes-")).collect()
     };
     assert_eq!(load(), [a.clone(), b.clone()], "every probe's part round-trips");
 
     // An upsert replaces the whole list.
     a.probes = vec![probe_state("liveness", "healthy", ts(1_700_000_500, 0), 0)];
     b.probes.clear();
-    record(store, Batch { states: vec![a.clone(), b.clone()], ..Batch::default() });
+    record(s, Batch { states: vec![a.clone(), b.clone()], ..Batch::default() });
     assert_eq!(load(), [a, b]);
 }
 
-fn transitions_by_target_and_since(store: &dyn Store) {
+fn transitions_by_target_and_since(s: Split<'_>) {
     let at = |s: i64| ts(1_800_000_000 + s, 0);
     let batch = Batch {
         transitions: vec![
@@ -241,44 +259,44 @@ fn transitions_by_target_and_since(store: &dyn Store) {
         ],
         ..Batch::default()
     };
-    record(store, batch.clone());
-    let all = store.transitions(None, at(0), 100).unwrap();
+    record(s, batch.clone());
+    let all = s.reader.transitions(None, at(0), 100).unwrap();
     assert_eq!(all, batch.transitions, "every target, oldest first");
-    let a = store.transitions(Some("tr-a"), at(1), 100).unwrap();
+    let a = s.reader.transitions(Some("tr-a"), at(1), 100).unwrap();
     assert_eq!(a, [batch.transitions[2].clone(), batch.transitions[3].clone()]);
-    assert_eq!(store.transitions(None, at(0), 2).unwrap(), batch.transitions[..2]);
-    assert!(store.transitions(Some("tr-none"), at(0), 100).unwrap().is_empty());
+    assert_eq!(s.reader.transitions(None, at(0), 2).unwrap(), batch.transitions[..2]);
+    assert!(s.reader.transitions(Some("tr-none"), at(0), 100).unwrap().is_empty());
 }
 
-fn status_counts_by_target(store: &dyn Store) {
+fn status_counts_by_target(s: Split<'_>) {
     let at = |s: i64| ts(1_750_000_000 + s, 0);
     let statuses = [Status::Healthy, Status::Healthy, Status::Degraded, Status::Unhealthy, Status::Healthy];
     let rows = statuses.iter().enumerate().map(|(i, &st)| result("count-a", at(i as i64), st)).collect();
-    record(store, Batch::from_results(rows));
-    record(store, Batch::from_results(vec![result("count-b", at(0), Status::Unhealthy)]));
-    let counts = store.status_counts("count-a", at(0)).unwrap();
+    record(s, Batch::from_results(rows));
+    record(s, Batch::from_results(vec![result("count-b", at(0), Status::Unhealthy)]));
+    let counts = s.reader.status_counts("count-a", at(0)).unwrap();
     assert_eq!(counts, StatusCounts { healthy: 3, degraded: 1, unhealthy: 1 });
     assert_eq!(counts.uptime(), Some(0.8));
-    let recent = store.status_counts("count-a", at(3)).unwrap();
+    let recent = s.reader.status_counts("count-a", at(3)).unwrap();
     assert_eq!(recent, StatusCounts { healthy: 1, degraded: 0, unhealthy: 1 });
 }
 
-fn a_rejected_batch_writes_nothing(store: &dyn Store) {
+fn a_rejected_batch_writes_nothing(s: Split<'_>) {
     let at = ts(1_700_000_300, 0);
     let batch = Batch {
         results: vec![result("atomic-a", at, Status::Healthy)],
         states: vec![state("atomic-a", "sideways", at, 0, 1)],
         ..Batch::default()
     };
-    let err = store.record(batch).unwrap().wait();
+    let err = s.store.record(batch).unwrap().wait();
     assert!(err.is_err(), "a state outside the five names is rejected: {err:?}");
-    assert!(store.history(&HistoryQuery::new("atomic-a")).unwrap().is_empty(), "no part of it is written");
+    assert!(s.reader.history(&HistoryQuery::new("atomic-a")).unwrap().is_empty(), "no part of it is written");
     // The store keeps working afterwards.
-    record(store, Batch::from_results(vec![result("atomic-a", at, Status::Healthy)]));
-    assert_eq!(store.history(&HistoryQuery::new("atomic-a")).unwrap().len(), 1);
+    record(s, Batch::from_results(vec![result("atomic-a", at, Status::Healthy)]));
+    assert_eq!(s.reader.history(&HistoryQuery::new("atomic-a")).unwrap().len(), 1);
 }
 
-fn prune_deletes_only_old_rows(store: &dyn Store) {
+fn prune_deletes_only_old_rows(s: Split<'_>) {
     // Far in the past, so no other section's rows are older than the cut.
     let at = |s: i64| ts(1_000_000_000 + s, 0);
     let old: Vec<ResultRow> = (0..25).map(|i| result("prune-a", at(i), Status::Healthy)).collect();
@@ -291,11 +309,11 @@ fn prune_deletes_only_old_rows(store: &dyn Store) {
             transition("prune-a", "degraded", "healthy", at(100)),
         ],
     };
-    record(store, batch);
-    let stats = store.prune(at(50)).unwrap();
+    record(s, batch);
+    let stats = s.store.prune(at(50)).unwrap();
     assert_eq!(stats, PruneStats { results: 25, transitions: 1 });
-    assert_eq!(store.history(&HistoryQuery::new("prune-a")).unwrap(), [kept]);
-    assert_eq!(store.transitions(Some("prune-a"), at(0), 10).unwrap().len(), 1);
-    assert!(store.load_states().unwrap().iter().any(|s| s.target == "prune-a"), "states are kept");
-    assert_eq!(store.prune(at(50)).unwrap(), PruneStats::default(), "nothing left to prune");
+    assert_eq!(s.reader.history(&HistoryQuery::new("prune-a")).unwrap(), [kept]);
+    assert_eq!(s.reader.transitions(Some("prune-a"), at(0), 10).unwrap().len(), 1);
+    assert!(s.reader.load_states().unwrap().iter().any(|st| st.target == "prune-a"), "states are kept");
+    assert_eq!(s.store.prune(at(50)).unwrap(), PruneStats::default(), "nothing left to prune");
 }

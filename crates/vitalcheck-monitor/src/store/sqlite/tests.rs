@@ -1,5 +1,5 @@
-//! Unit tests of the SQLite store's internals: upgrading an older file, the scan's query
-//! plan, grouping, and a failing batch inside a group.
+//! Unit tests of the SQLite store's internals: upgrading an older file (and a read-only
+//! store refusing to), the scan's query plan, grouping, and a failing batch inside a group.
 
 use super::*;
 use crate::store::{ResultRow, StateRow};
@@ -66,6 +66,18 @@ fn opening_a_version_two_file_upgrades_it_and_keeps_its_rows() {
         )
         .unwrap();
     }
+    // A read-only store cannot upgrade it, and says what to do.
+    let err = SqliteStore::open_read_only(&path).unwrap_err();
+    assert!(matches!(err, StoreError::SchemaTooOld { found: 2, supported: schema::LATEST, .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "store: schema version 2 of {} is older than this build's {}; run `vitalcheck run` once to upgrade it",
+            path.display(),
+            schema::LATEST
+        )
+    );
+
     let store = SqliteStore::open(&path).unwrap();
     let mut expected = ResultRow::new("api", at(1), Status::Unhealthy, 42);
     expected.error_kind = Some("refused".into());
@@ -77,6 +89,10 @@ fn opening_a_version_two_file_upgrades_it_and_keeps_its_rows() {
     let states = store.load_states().unwrap();
     assert_eq!((states[0].consecutive_failures, states[0].probes.as_slice()), (3, &[][..]));
     assert_eq!(store.transitions(None, at(0), 10).unwrap().len(), 1);
+    store.shutdown().unwrap();
+    // Upgraded, so a read-only store opens it now.
+    let reader = SqliteStore::open_read_only(&path).unwrap();
+    assert_eq!(reader.load_states().unwrap(), states);
 }
 
 #[test]
@@ -98,6 +114,8 @@ fn a_file_from_a_newer_version_is_refused() {
     let path = dir.path().join("new.db");
     Connection::open(&path).unwrap().pragma_update(None, "user_version", schema::LATEST + 5).unwrap();
     let err = SqliteStore::open(&path).unwrap_err();
+    assert!(matches!(err, StoreError::SchemaTooNew { .. }), "{err:?}");
+    let err = SqliteStore::open_read_only(&path).unwrap_err();
     assert!(matches!(err, StoreError::SchemaTooNew { .. }), "{err:?}");
 }
 
