@@ -5,6 +5,7 @@
 
 mod cmd;
 mod duration;
+mod instance;
 mod output;
 
 use clap::{Parser, Subcommand};
