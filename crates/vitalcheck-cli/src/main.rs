@@ -65,6 +65,8 @@ enum Command {
     Check(cmd::check::CheckArgs),
     /// Work with vitalcheck.toml, the config of `vitalcheck run`.
     Config(cmd::config::ConfigArgs),
+    /// Show the state of each target as `vitalcheck run` last stored it.
+    Status(cmd::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
             Command::Wait(args) => cmd::wait::run(args).await,
             Command::Check(args) => cmd::check::run(args).await,
             Command::Config(args) => cmd::config::run(args),
+            Command::Status(args) => cmd::status::run(args),
         }
     });
     match result {

@@ -3,4 +3,5 @@
 pub(crate) mod check;
 pub(crate) mod config;
 pub(crate) mod probe_args;
+pub(crate) mod status;
 pub(crate) mod wait;
