@@ -67,6 +67,8 @@ enum Command {
     Config(cmd::config::ConfigArgs),
     /// Show the state of each target as `vitalcheck run` last stored it.
     Status(cmd::status::StatusArgs),
+    /// Show one target's stored results and state changes over a time window.
+    History(cmd::history::HistoryArgs),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +92,7 @@ fn main() -> ExitCode {
             Command::Check(args) => cmd::check::run(args).await,
             Command::Config(args) => cmd::config::run(args),
             Command::Status(args) => cmd::status::run(args),
+            Command::History(args) => cmd::history::run(args),
         }
     });
     match result {

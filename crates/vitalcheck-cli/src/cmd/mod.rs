@@ -2,6 +2,7 @@
 
 pub(crate) mod check;
 pub(crate) mod config;
+pub(crate) mod history;
 pub(crate) mod probe_args;
 pub(crate) mod status;
 pub(crate) mod wait;
