@@ -69,6 +69,8 @@ enum Command {
     Status(cmd::status::StatusArgs),
     /// Show one target's stored results and state changes over a time window.
     History(cmd::history::HistoryArgs),
+    /// Validate the config, then make the running `vitalcheck run` reload it (SIGHUP).
+    Reload(cmd::reload::ReloadArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +95,7 @@ fn main() -> ExitCode {
             Command::Config(args) => cmd::config::run(args),
             Command::Status(args) => cmd::status::run(args),
             Command::History(args) => cmd::history::run(args),
+            Command::Reload(args) => cmd::reload::run(args),
         }
     });
     match result {
