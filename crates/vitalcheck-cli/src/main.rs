@@ -5,6 +5,7 @@
 
 mod cmd;
 mod duration;
+mod instance;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -64,6 +65,12 @@ enum Command {
     Check(cmd::check::CheckArgs),
     /// Work with vitalcheck.toml, the config of `vitalcheck run`.
     Config(cmd::config::ConfigArgs),
+    /// Show the state of each target as `vitalcheck run` last stored it.
+    Status(cmd::status::StatusArgs),
+    /// Show one target's stored results and state changes over a time window.
+    History(cmd::history::HistoryArgs),
+    /// Validate the config, then make the running `vitalcheck run` reload it (SIGHUP).
+    Reload(cmd::reload::ReloadArgs),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +93,9 @@ fn main() -> ExitCode {
             Command::Wait(args) => cmd::wait::run(args).await,
             Command::Check(args) => cmd::check::run(args).await,
             Command::Config(args) => cmd::config::run(args),
+            Command::Status(args) => cmd::status::run(args),
+            Command::History(args) => cmd::history::run(args),
+            Command::Reload(args) => cmd::reload::run(args),
         }
     });
     match result {

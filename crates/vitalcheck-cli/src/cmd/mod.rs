@@ -2,5 +2,8 @@
 
 pub(crate) mod check;
 pub(crate) mod config;
+pub(crate) mod history;
 pub(crate) mod probe_args;
+pub(crate) mod reload;
+pub(crate) mod status;
 pub(crate) mod wait;
