@@ -9,9 +9,6 @@
 //! flock locks belong to an open file description, not to a process: a second open of the
 //! same file in the same process conflicts like another process would.
 
-// `InstanceLock` is taken by `vitalcheck run`, which is being written: drop this line then.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use rustix::fs::{FlockOperation, flock};
 use rustix::io::Errno;
 use rustix::process::{Pid, Signal, kill_process};

@@ -63,6 +63,8 @@ enum Command {
     Wait(cmd::wait::WaitArgs),
     /// Probe each target once and report status, latency and error kind.
     Check(cmd::check::CheckArgs),
+    /// Monitor every target of a config file, keeping state and history in a store.
+    Run(cmd::run::RunArgs),
     /// Work with vitalcheck.toml, the config of `vitalcheck run`.
     Config(cmd::config::ConfigArgs),
     /// Show the state of each target as `vitalcheck run` last stored it.
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Wait(args) => cmd::wait::run(args).await,
             Command::Check(args) => cmd::check::run(args).await,
+            Command::Run(args) => cmd::run::run(args).await,
             Command::Config(args) => cmd::config::run(args),
             Command::Status(args) => cmd::status::run(args),
             Command::History(args) => cmd::history::run(args),

@@ -31,6 +31,7 @@ fn state(target: &str, status: &str, since: Timestamp, failures: u32, last_error
         consecutive_successes: if failures == 0 { 7 } else { 0 },
         last_error: last_error.map(String::from),
         updated_at: Timestamp::now(),
+        probes: Vec::new(),
     }
 }
 
@@ -261,7 +262,7 @@ fn a_missing_store_exits_2_naming_it_and_is_not_created() {
     let setup = Setup::new();
     for mut cmd in [setup.status(), setup.history("api")] {
         cmd.assert().code(2).stderr(predicate::str::contains(format!(
-            "no store exists at {} yet: has `vitalcheck run` run with this config?",
+            "store: no store exists at {} yet (has `vitalcheck run` run with this config?)",
             setup.db().display()
         )));
     }
@@ -306,7 +307,7 @@ fn history_shows_the_window_oldest_first_with_transitions() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 5, "{text}");
     assert_eq!(lines[0], "TIME                      STATUS     LATENCY  ERROR/DETAIL");
-    assert!(lines[1].ends_with("  unhealthy    1.5ms  refused: connection refused"), "{text}");
+    assert!(lines[1].ends_with("  unhealthy    1.5ms  connection refused"), "{text}");
     assert!(lines[2].ends_with("  -> unhealthy (was healthy): 1 consecutive failure: connection refused"), "{text}");
     assert!(lines[3].ends_with("  healthy      1.5ms"), "{text}");
     let first: Timestamp = lines[1][..24].parse().unwrap();

@@ -1,11 +1,13 @@
 //! The vitalcheck engine: many targets on schedules, the probe state machine, history and
-//! supervision. Built over several issues; today it holds the configuration, the in-memory
-//! history and the persistence layer.
+//! supervision.
 //!
 //! * [`config`]: `vitalcheck.toml` -> a validated, typed [`config::Config`], with errors
 //!   that name the file, line, column and field.
 //! * [`history`]: bounded per-target history: the last N results, uptime over 1 h / 24 h
 //!   / 7 d / 30 d, latency percentiles and a moving average, in memory fixed by config.
+//! * [`engine`]: joins them: the scheduler runs the probes, the state machine and the
+//!   history take the results, the store keeps them; snapshots, groups' healthy members,
+//!   a stream of transitions, reload.
 //! * [`scheduler`]: every target on its interval: spread first runs, no drift, a global
 //!   concurrency limit, a timeout on every probe; add, remove, pause, run now, shutdown.
 //! * [`store`]: the [`store::Store`] trait and its SQLite implementation (feature `sqlite`,
@@ -19,6 +21,8 @@
 pub use vitalcheck;
 
 pub mod config;
+pub mod engine;
 pub mod history;
+mod micros;
 pub mod scheduler;
 pub mod store;

@@ -33,7 +33,7 @@ shown, with a note on stderr. An empty window says so and exits 0.
 Output (JSON, -o json): one document on stdout:
   {\"target\": \"api\", \"since\": \"...\", \"until\": null, \"truncated\": false,
    \"results\": [{\"at\": \"...\", \"status\": \"healthy\", \"latency_ms\": 1.2,
-                \"error_kind\": null, \"detail\": \"200 OK\"}],
+                \"error_kind\": null, \"detail\": \"200 OK\", \"probe\": null}],
    \"transitions\": [{\"at\": \"...\", \"from\": \"healthy\", \"to\": \"unhealthy\", \"reason\": \"...\"}]}
 
 Exit status:
@@ -136,6 +136,8 @@ struct ResultDoc {
     error_kind: Option<String>,
     /// What the probe said.
     detail: String,
+    /// Which of the target's probes: `startup`, `liveness`, `readiness`; null for its own.
+    probe: Option<String>,
 }
 
 /// One change of state in the JSON.
@@ -238,6 +240,7 @@ fn result_doc(row: ResultRow) -> ResultDoc {
         latency_ms: ms(Duration::from_micros(row.latency_us)),
         error_kind: row.error_kind,
         detail: row.detail,
+        probe: row.probe,
     }
 }
 
@@ -271,12 +274,17 @@ fn transition_line(t: &TransitionRow) -> String {
     format!("{:.3}  -> {} (was {}): {reason}", t.at, t.to, t.from)
 }
 
-/// `kind: detail` for failures, the detail otherwise, on one line.
+/// The detail (which, for a failure, starts with what went wrong: `connection refused:
+/// ...`), or the error kind when there is none; prefixed with the probe (`[readiness]`)
+/// for targets with several; on one line.
 fn detail(row: &ResultRow) -> String {
     let text = match (&row.error_kind, row.detail.is_empty()) {
         (Some(kind), true) => kind.clone(),
-        (Some(kind), false) => format!("{kind}: {}", row.detail),
-        (None, _) => row.detail.clone(),
+        _ => row.detail.clone(),
+    };
+    let text = match &row.probe {
+        Some(probe) => format!("[{probe}] {text}"),
+        None => text,
     };
     one_line(&text, DETAIL_WIDTH)
 }
@@ -307,6 +315,8 @@ mod tests {
         row.error_kind = Some("refused".into());
         assert_eq!(detail(&row), "refused");
         row.detail = "connection refused\non 127.0.0.1".into();
-        assert_eq!(detail(&row), "refused: connection refused on 127.0.0.1");
+        assert_eq!(detail(&row), "connection refused on 127.0.0.1");
+        row.probe = Some("readiness".into());
+        assert_eq!(detail(&row), "[readiness] connection refused on 127.0.0.1");
     }
 }

@@ -5,5 +5,6 @@ pub(crate) mod config;
 pub(crate) mod history;
 pub(crate) mod probe_args;
 pub(crate) mod reload;
+pub(crate) mod run;
 pub(crate) mod status;
 pub(crate) mod wait;

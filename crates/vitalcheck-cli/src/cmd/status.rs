@@ -146,14 +146,8 @@ pub(crate) fn load_config(path: &Path) -> Result<Config, Reported> {
 /// Opens the store at `db` for reading; fails, naming the path, when there is no file
 /// (it is never created here).
 pub(crate) fn open_store(db: &Path) -> Result<SqliteStore> {
-    match db.try_exists() {
-        Ok(true) => {}
-        Ok(false) => {
-            bail!("no store exists at {} yet: has `vitalcheck run` run with this config?", db.display())
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot look for the store at {}", db.display())),
-    }
-    SqliteStore::open(db).with_context(|| format!("cannot open the store at {}", db.display()))
+    // Read-only: never creates the file, never migrates it, never holds up `run`'s writer.
+    Ok(SqliteStore::open_read_only(db)?)
 }
 
 /// An error for a name that is not known, listing the closest known ones (or some of them).

@@ -175,30 +175,36 @@ pub enum HistoryConfigError {
     Buckets(u64),
 }
 
-/// One result as the ring gives it back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One result as the ring gives it back. Serialized with `latency_us`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Sample {
     /// When it was taken, to the second.
     pub at: Timestamp,
     /// What it found.
     pub status: Status,
     /// How long it took, to the microsecond.
+    #[serde(rename = "latency_us", serialize_with = "crate::micros::serialize")]
     pub latency: Duration,
 }
 
-/// Latency percentiles (nearest rank) over the up results in the ring.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Latency percentiles (nearest rank) over the up results in the ring. Serialized in
+/// microseconds (`p50_us`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Percentiles {
     /// The median.
+    #[serde(rename = "p50_us", serialize_with = "crate::micros::serialize")]
     pub p50: Duration,
     /// The 95th percentile.
+    #[serde(rename = "p95_us", serialize_with = "crate::micros::serialize")]
     pub p95: Duration,
     /// The 99th percentile.
+    #[serde(rename = "p99_us", serialize_with = "crate::micros::serialize")]
     pub p99: Duration,
 }
 
-/// Uptime over the four standard windows; `None` where the window holds no result.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Uptime over the four standard windows, as fractions in [0, 1]; `None` where the
+/// window holds no result.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Uptimes {
     /// Over the last hour.
     pub hour: Option<f64>,

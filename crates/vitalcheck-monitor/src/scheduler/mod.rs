@@ -264,7 +264,7 @@ impl Scheduler {
 
     /// Stops scheduling, waits up to `grace` for in-flight probes (their results are
     /// still sent), then aborts the rest. The results channel closes once all are done.
-    pub async fn shutdown(self, grace: Duration) -> ShutdownReport {
+    pub async fn shutdown(&self, grace: Duration) -> ShutdownReport {
         self.request(|reply| Command::Shutdown(grace, reply)).await.unwrap_or_default()
     }
 }

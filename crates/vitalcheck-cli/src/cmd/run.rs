@@ -1,0 +1,168 @@
+//! `vitalcheck run -c FILE`: monitor every target of the config in the foreground.
+
+use crate::instance::InstanceLock;
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
+use vitalcheck_monitor::config::Config;
+use vitalcheck_monitor::engine::{Engine, EngineOptions};
+use vitalcheck_monitor::store::{SqliteStore, Store};
+
+const HELP: &str = "\
+Examples:
+  vitalcheck run -c vitalcheck.toml
+  RUST_LOG=debug vitalcheck run -c vitalcheck.toml --log-format json
+
+Each target is probed on its interval (first probes spread over the interval); a run
+of answers changes its state as Docker and Kubernetes probes do (failure_threshold,
+success_threshold, start_period, startup / liveness / readiness). Every change of
+state is logged (info) and, with every result, written to the SQLite store named in
+[storage] (default: $XDG_DATA_HOME/vitalcheck/vitalcheck.db). A restart, even after
+kill -9, continues from what the store holds.
+
+While it runs:
+  vitalcheck status -c FILE            the state of every target (reads the store)
+  vitalcheck history TARGET -c FILE    one target's recent results
+  vitalcheck reload -c FILE            validate FILE, then make `run` reload it
+                                       (kill -HUP works too); added targets start,
+                                       removed ones stop, the others keep their state
+  SIGTERM or Ctrl-C                    stop: running probes finish (up to --grace),
+                                       everything is written, exit 0
+
+Logs go to stderr; RUST_LOG sets the level (default info), e.g.
+RUST_LOG=vitalcheck_monitor=debug. Target passwords and tokens are never logged.
+
+Exit status:
+  0 stopped by SIGTERM or SIGINT
+  2 bad config, store error, or another `vitalcheck run` uses the same store";
+
+/// `vitalcheck run`.
+#[derive(Debug, Args)]
+#[command(after_long_help = HELP)]
+pub(crate) struct RunArgs {
+    /// The config file.
+    #[arg(short, long, value_name = "FILE", default_value = "vitalcheck.toml", env = "VITALCHECK_CONFIG")]
+    config: PathBuf,
+
+    /// The most probes that run at once, over all targets.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    concurrency: u32,
+
+    /// How long running probes may finish when stopping.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::duration::parse_duration)]
+    grace: Duration,
+
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Runs `vitalcheck run` until SIGTERM or SIGINT.
+pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
+    init_logging(args.log_format)?;
+    let config = match Config::load(&args.config) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let db = config.storage.path.clone();
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let lock = InstanceLock::acquire(&db)?;
+    let store = Arc::new(SqliteStore::open(&db).with_context(|| format!("cannot open the store {}", db.display()))?);
+    let options = EngineOptions {
+        concurrency: args.concurrency as usize,
+        shutdown_grace: args.grace,
+        ..EngineOptions::default()
+    };
+    let engine = Engine::start(&config, store.clone(), options).await.context("cannot start the engine")?;
+    tracing::info!(
+        targets = config.targets.len(),
+        config = %args.config.display(),
+        store = %db.display(),
+        lock = %lock.path().display(),
+        "vitalcheck run started"
+    );
+    serve_signals(&engine, &args.config).await?;
+    let report = engine.shutdown().await;
+    let metrics = engine.metrics();
+    tokio::task::spawn_blocking(move || store.shutdown()).await?.context("cannot close the store")?;
+    tracing::info!(
+        results = metrics.results,
+        rows_written = metrics.rows_written,
+        store_errors = metrics.store_errors,
+        aborted_probes = report.aborted,
+        "vitalcheck run stopped"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reloads on SIGHUP; returns on SIGTERM or SIGINT.
+async fn serve_signals(engine: &Engine, file: &Path) -> Result<()> {
+    let mut hangup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => reload(engine, file).await,
+            _ = terminate.recv() => {
+                tracing::info!("SIGTERM: stopping");
+                return Ok(());
+            }
+            _ = interrupt.recv() => {
+                tracing::info!("SIGINT: stopping");
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Reads the config again and applies it; a bad file is logged and the old config kept.
+async fn reload(engine: &Engine, file: &Path) {
+    let config = match Config::load(file) {
+        Ok(config) => config,
+        Err(err) => {
+            tracing::error!(error = %err, "SIGHUP: the config has an error; keeping the running config");
+            return;
+        }
+    };
+    match engine.reload(&config).await {
+        Ok(report) => tracing::info!(
+            added = report.added,
+            removed = report.removed,
+            reset = report.reset,
+            kept = report.kept,
+            "SIGHUP: reloaded {}",
+            file.display()
+        ),
+        Err(err) => tracing::error!(error = %err, "SIGHUP: reload failed"),
+    }
+}
+
+/// Logs to stderr, filtered by RUST_LOG (default `info`).
+fn init_logging(format: LogFormat) -> Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new("info"))?;
+    let colors = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colors);
+    let installed = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    installed.map_err(|e| anyhow::anyhow!("cannot install the logger: {e}"))
+}

@@ -1,0 +1,211 @@
+//! The table's logic without I/O: results in, states, transitions, rows and reloads out.
+
+use super::clock::since_epoch;
+use super::plan::Slot;
+use super::plan::job_id;
+use super::restore;
+use super::table::Table;
+use crate::config::Config;
+use crate::history::{HistoryConfig, SharedHistoryConfig};
+use crate::scheduler::JobId;
+use crate::store::StateRow;
+use jiff::Timestamp;
+use std::collections::HashMap;
+use std::time::Duration;
+use vitalcheck::probe::{ErrorKind, Observation, ProbeError};
+use vitalcheck::state::TargetStatus;
+
+fn config(text: &str) -> Config {
+    Config::parse_with_env(text, "t.toml", |v| (v == "HOME").then(|| "/nonexistent".into())).unwrap()
+}
+
+fn history() -> SharedHistoryConfig {
+    HistoryConfig::default().validate().unwrap()
+}
+
+fn t(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_800_000_000 + secs).unwrap()
+}
+
+fn ok() -> Result<Observation, ProbeError> {
+    Ok(Observation::healthy(Duration::from_millis(3), "HTTP 200"))
+}
+
+fn refused() -> Result<Observation, ProbeError> {
+    Err(ProbeError::new(ErrorKind::Refused, "tcp://127.0.0.1:1", "nothing listening")
+        .with_elapsed(Duration::from_micros(90)))
+}
+
+const TWO: &str = r#"
+[[groups]]
+name = "pool"
+[[targets]]
+name = "a"
+target = "tcp://127.0.0.1:1"
+group = "pool"
+failure_threshold = 2
+[[targets]]
+name = "b"
+target = "tcp://127.0.0.1:2"
+group = "pool"
+"#;
+
+fn build(text: &str) -> Table {
+    Table::build(&config(text), Table::default(), &HashMap::new(), &history(), t(0)).0
+}
+
+#[test]
+fn results_drive_state_history_rows_and_transitions() {
+    let mut table = build(TWO);
+    let a = JobId::new("a");
+    let first = table.apply(&a, t(1), &ok()).unwrap();
+    let event = first.transition.unwrap();
+    assert_eq!((event.from, event.to), (TargetStatus::Unknown, TargetStatus::Healthy));
+    assert_eq!(&*event.reason, "1 success after start: HTTP 200", "no `liveness probe:` prefix on a single probe");
+    assert_eq!(event.group.as_deref(), Some("pool"));
+    assert_eq!(first.row.probe, None);
+    assert!(first.regated.is_none());
+
+    let blip = table.apply(&a, t(2), &refused()).unwrap();
+    assert!(blip.transition.is_none(), "one failure below the threshold of 2");
+    assert_eq!(blip.row.error_kind.as_deref(), Some("refused"));
+    assert_eq!(blip.row.detail, "connection refused: nothing listening");
+    assert_eq!(blip.row.latency_us, 90);
+    let down = table.apply(&a, t(3), &refused()).unwrap().transition.unwrap();
+    assert_eq!(down.to, TargetStatus::Unhealthy);
+    assert_eq!(&*down.reason, "2 consecutive failures: connection refused: nothing listening");
+    assert_eq!(down.at, t(3));
+
+    let detail = table.get("a").unwrap().detail(t(4));
+    assert_eq!(detail.recent.len(), 3);
+    assert_eq!(detail.last_failure.unwrap().at, t(3));
+    assert_eq!(detail.probes[0].consecutive_failures, 2);
+    assert!(table.apply(&JobId::new("gone"), t(5), &ok()).is_none());
+
+    let rows = table.take_dirty_states(t(6));
+    assert_eq!(rows.len(), 1, "only `a` changed");
+    assert_eq!(rows[0].status, "unhealthy");
+    assert_eq!(rows[0].consecutive_failures, 2);
+    assert_eq!(rows[0].last_error.as_deref(), Some("connection refused: nothing listening"));
+    assert!(table.take_dirty_states(t(7)).is_empty());
+}
+
+#[test]
+fn groups_list_members_in_config_order() {
+    let mut table = build(TWO);
+    table.apply(&JobId::new("b"), t(1), &ok());
+    let members: Vec<_> = table.group("pool").unwrap().map(|e| (e.name.to_string(), e.state.status())).collect();
+    assert_eq!(members, [("a".into(), TargetStatus::Unknown), ("b".into(), TargetStatus::Healthy)]);
+    assert!(table.group("other").is_none());
+}
+
+const GATED: &str = r#"
+[[targets]]
+name = "svc"
+target = "tcp://127.0.0.1:1"
+[targets.startup]
+failure_threshold = 2
+[targets.liveness]
+[targets.readiness]
+"#;
+
+#[test]
+fn startup_success_regates_to_liveness_and_readiness() {
+    let mut table = build(GATED);
+    let due: Vec<JobId> = table.due_jobs().into_iter().map(|j| j.id).collect();
+    assert_eq!(due, [job_id("svc", Slot::Startup)]);
+    let ignored = table.apply(&job_id("svc", Slot::Readiness), t(1), &ok()).unwrap();
+    assert!(ignored.transition.is_none(), "readiness is not due before startup");
+    let up = table.apply(&job_id("svc", Slot::Startup), t(2), &ok()).unwrap();
+    assert_eq!(up.regated.as_deref(), Some("svc"));
+    assert_eq!(up.row.probe.as_deref(), Some("startup"));
+    let due: Vec<JobId> = table.due_jobs().into_iter().map(|j| j.id).collect();
+    assert_eq!(due, [job_id("svc", Slot::Liveness), job_id("svc", Slot::Readiness)]);
+    table.apply(&job_id("svc", Slot::Liveness), t(3), &ok());
+    let ready = table.apply(&job_id("svc", Slot::Readiness), t(3), &ok()).unwrap().transition.unwrap();
+    assert_eq!(ready.to, TargetStatus::Healthy);
+    assert!(ready.reason.starts_with("readiness probe: "), "{}", ready.reason);
+}
+
+#[test]
+fn state_rows_restore_every_probe() {
+    let mut table = build(GATED);
+    table.apply(&job_id("svc", Slot::Startup), t(1), &ok());
+    table.apply(&job_id("svc", Slot::Liveness), t(2), &refused());
+    let row = table.take_dirty_states(t(3)).pop().unwrap();
+    assert_eq!(row.probes.len(), 3);
+    let entry = table.get("svc").unwrap();
+    let restored = restore::from_row(&row, &entry.slots).unwrap();
+    assert_eq!(restored, entry.state);
+    // Stored at start: the next engine continues from the row.
+    let stored: HashMap<String, StateRow> = [(row.target.clone(), row)].into();
+    let (again, report) = Table::build(&config(GATED), Table::default(), &stored, &history(), t(10));
+    assert_eq!(again.get("svc").unwrap().state, entry.state);
+    assert_eq!(report.added, 1);
+}
+
+#[test]
+fn a_row_that_does_not_fit_the_slots_starts_over() {
+    let mut table = build(TWO);
+    table.apply(&JobId::new("a"), t(1), &ok());
+    let mut row = table.take_dirty_states(t(2)).pop().unwrap();
+    let gated = build(GATED.replace("svc", "a").as_str());
+    assert!(restore::from_row(&row, &gated.get("a").unwrap().slots).is_none());
+    row.probes.clear();
+    let single = table.get("a").unwrap();
+    let legacy = restore::from_row(&row, &single.slots).unwrap();
+    assert_eq!(legacy.status(), TargetStatus::Healthy, "rows without probes restore a single probe");
+    row.status = "bogus".into();
+    assert!(restore::from_row(&row, &single.slots).is_none());
+}
+
+#[test]
+fn reload_keeps_resets_adds_and_removes() {
+    let mut table = build(TWO);
+    table.apply(&JobId::new("a"), t(1), &ok());
+    table.apply(&JobId::new("b"), t(1), &ok());
+    let since_a = table.get("a").unwrap().state.since();
+    let next = r#"
+[[targets]]
+name = "a"
+target = "tcp://127.0.0.1:9"
+failure_threshold = 1
+[[targets]]
+name = "c"
+target = "tcp://127.0.0.1:3"
+"#;
+    let gated_b = GATED.replace("svc", "b");
+    let text = format!("{next}{gated_b}");
+    let (mut table, report) = Table::build(&config(&text), table, &HashMap::new(), &history(), t(5));
+    assert_eq!((report.added, report.removed, report.reset, report.kept), (1, 0, 1, 1));
+    let a = table.get("a").unwrap();
+    assert_eq!(a.state.since(), since_a);
+    assert_eq!(a.history.len(), 1, "history kept");
+    assert!(a.group.is_none(), "group follows the new config");
+    assert_eq!(&*a.slots[0].shown, "tcp://127.0.0.1:9");
+    // The new threshold of 1 applies at once.
+    let down = table.apply(&JobId::new("a"), t(6), &refused()).unwrap().transition.unwrap();
+    assert_eq!(down.to, TargetStatus::Unhealthy);
+    let b = table.get("b").unwrap();
+    assert_eq!(b.state.status(), TargetStatus::Unknown, "b changed shape: starts over");
+    assert_eq!(b.state.since(), since_epoch(t(5)));
+    assert_eq!(b.history.len(), 1, "but keeps its history");
+    let (table, report) = Table::build(&config(next), table, &HashMap::new(), &history(), t(7));
+    assert_eq!((report.added, report.removed, report.kept), (0, 1, 2));
+    assert!(table.get("b").is_none());
+}
+
+#[test]
+fn replay_restores_history_and_last_results() {
+    let mut table = build(TWO);
+    let mut row = crate::store::ResultRow::new("a", t(1), vitalcheck::Status::Unhealthy, 250);
+    row.error_kind = Some("timeout".into());
+    row.detail = "timed out (connect)".into();
+    table.replay(&row);
+    table.replay(&crate::store::ResultRow::new("a", t(2), vitalcheck::Status::Healthy, 100));
+    table.replay(&crate::store::ResultRow::new("unknown", t(2), vitalcheck::Status::Healthy, 100));
+    let detail = table.get("a").unwrap().detail(t(3));
+    assert_eq!(detail.recent.len(), 2);
+    assert_eq!(detail.last_failure.unwrap().error_kind, Some("timeout"));
+    assert_eq!(detail.snapshot.last.unwrap().latency, Duration::from_micros(100));
+}

@@ -1,0 +1,158 @@
+//! What the engine answers with: plain values copied out of its table, so a reader never
+//! holds the engine's lock while it formats, serializes or sends them.
+
+use crate::history::{Percentiles, Sample, Uptimes};
+use crate::scheduler::MetricsSnapshot;
+use jiff::Timestamp;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+use vitalcheck::Status;
+use vitalcheck::state::{ProbeKind, TargetStatus};
+
+/// One target as it is now: cheap to copy (names are shared), for lists of 100,000.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetSnapshot {
+    /// The target's name.
+    pub name: Arc<str>,
+    /// Its group, if any.
+    pub group: Option<Arc<str>>,
+    /// Its overall status.
+    pub status: TargetStatus,
+    /// Since when it has had this status.
+    pub since: Timestamp,
+    /// Whether its Unhealthy counts as Unhealthy overall (else as Degraded).
+    pub critical: bool,
+    /// Whether its probes are paused.
+    pub paused: bool,
+    /// The latest probe result, if any came in (since the engine started or from the store).
+    pub last: Option<LastResult>,
+}
+
+impl TargetSnapshot {
+    /// `Healthy` or `Degraded`: a member to use.
+    pub fn is_up(&self) -> bool {
+        self.status.is_up()
+    }
+}
+
+/// One probe result, as kept for display.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LastResult {
+    /// When the probe started.
+    pub at: Timestamp,
+    /// What it found.
+    pub status: Status,
+    /// How long it took.
+    #[serde(rename = "latency_us", serialize_with = "crate::micros::serialize")]
+    pub latency: Duration,
+    /// Which of the target's probes ran; `None` for the target's own single probe.
+    pub probe: Option<ProbeKind>,
+    /// The error kind (`refused`, `timeout`, `status`, ...) when it failed.
+    pub error_kind: Option<&'static str>,
+    /// What it said: the probe's detail, or the error (`connection refused: ...`). Never
+    /// holds a secret: probe errors name targets redacted.
+    pub message: Arc<str>,
+}
+
+impl LastResult {
+    /// Whether the probe failed.
+    pub fn failed(&self) -> bool {
+        self.status == Status::Unhealthy
+    }
+}
+
+/// One of a target's probes, in [`TargetDetail`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProbeDetail {
+    /// Which probe; `None` for the target's own single probe.
+    pub kind: Option<ProbeKind>,
+    /// What it probes, as displayed (passwords and tokens redacted).
+    pub target: Arc<str>,
+    /// Its status.
+    pub status: TargetStatus,
+    /// Since when.
+    pub since: Timestamp,
+    /// Failures in a row.
+    pub consecutive_failures: u32,
+    /// Successes in a row.
+    pub consecutive_successes: u32,
+    /// Whether it runs now (a startup probe stops once it succeeded; liveness and
+    /// readiness wait for it).
+    pub running: bool,
+}
+
+/// Everything the engine knows about one target.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetDetail {
+    /// The same fields as in a list.
+    #[serde(flatten)]
+    pub snapshot: TargetSnapshot,
+    /// Its tags.
+    pub tags: Arc<[String]>,
+    /// Its probes.
+    pub probes: Vec<ProbeDetail>,
+    /// The latest failed result, however long ago (within this run or the restored history).
+    pub last_failure: Option<LastResult>,
+    /// Uptime over 1 h, 24 h, 7 d and 30 d.
+    pub uptime: Uptimes,
+    /// Latency percentiles over the recent up results.
+    pub latency: Option<Percentiles>,
+    /// Moving average of the latency of up results.
+    #[serde(rename = "latency_ema_us", serialize_with = "crate::micros::serialize_opt")]
+    pub latency_ema: Option<Duration>,
+    /// The recent results, oldest first (as many as the history keeps).
+    pub recent: Vec<Sample>,
+}
+
+/// A target's change of status, as subscribers see it ([`Engine::subscribe`](super::Engine::subscribe)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransitionEvent {
+    /// The target.
+    pub target: Arc<str>,
+    /// Its group, if any.
+    pub group: Option<Arc<str>>,
+    /// The status before.
+    pub from: TargetStatus,
+    /// The status after.
+    pub to: TargetStatus,
+    /// Why: `3 consecutive failures: connection refused: ...`, prefixed with the probe
+    /// (`readiness probe: ...`) for targets with several.
+    pub reason: Arc<str>,
+    /// When (the start of the probe that caused it).
+    pub at: Timestamp,
+}
+
+/// Counters of a running engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EngineMetrics {
+    /// Targets configured now.
+    pub targets: usize,
+    /// Probe results taken in since start.
+    pub results: u64,
+    /// Transitions since start.
+    pub transitions: u64,
+    /// Batches the store acknowledged.
+    pub batches_written: u64,
+    /// Rows the store acknowledged.
+    pub rows_written: u64,
+    /// Batches the store failed to write (their rows are lost; the error is logged).
+    pub store_errors: u64,
+    /// The scheduler's counters.
+    #[serde(skip)]
+    pub scheduler: MetricsSnapshot,
+}
+
+/// What a reload changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReloadReport {
+    /// Targets new in the config: they start now.
+    pub added: usize,
+    /// Targets gone from the config: stopped (their rows stay in the store).
+    pub removed: usize,
+    /// Targets whose probes changed shape (a startup, liveness or readiness probe added
+    /// or removed): they start over from `unknown`, keeping their history.
+    pub reset: usize,
+    /// Targets that keep their state and history (their settings may have changed).
+    pub kept: usize,
+}
