@@ -13,7 +13,7 @@ use std::time::Duration;
 use support::{FlipServer, config, wait_for};
 use vitalcheck::state::TargetStatus;
 use vitalcheck_monitor::engine::{Engine, EngineOptions};
-use vitalcheck_monitor::store::{HistoryQuery, SqliteStore, Store};
+use vitalcheck_monitor::store::{Batch, HistoryQuery, ResultRow, SqliteStore, Store};
 
 fn options() -> EngineOptions {
     EngineOptions { flush_interval: Duration::from_millis(50), ..EngineOptions::default() }
@@ -201,5 +201,39 @@ async fn pause_stops_probes_and_run_now_probes_at_once() {
     assert!(!engine.pause("unknown").await.unwrap());
     assert!(!engine.run_now("unknown").await.unwrap());
     engine.shutdown().await;
+    store.shutdown().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_older_than_the_retention_are_pruned_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FlipServer::start(200).await;
+    let text = format!("[[targets]]\nname = \"api\"\ntarget = \"{}\"\ninterval = \"1h\"\n", server.url());
+    let config = config(&text, dir.path());
+    let store = open(dir.path()).await;
+    let now = Timestamp::now();
+    let old = now - jiff::SignedDuration::from_hours(49);
+    let recent = now - jiff::SignedDuration::from_hours(1);
+    let rows = vec![
+        ResultRow::new("api", old, vitalcheck::Status::Healthy, 10),
+        ResultRow::new("api", recent, vitalcheck::Status::Healthy, 20),
+    ];
+    let written = store.clone();
+    tokio::task::spawn_blocking(move || written.record(Batch::from_results(rows)).unwrap().wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let options = EngineOptions { retention: Some(Duration::from_secs(48 * 3600)), ..options() };
+    let engine = Engine::start(&config, store.clone(), options).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut ticks = tokio::time::interval(Duration::from_millis(10));
+    while engine.metrics().prunes == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "no prune within 20 s");
+        ticks.tick().await;
+    }
+    assert_eq!(engine.metrics().pruned_rows, 1);
+    engine.shutdown().await;
+    let kept = store.history(&HistoryQuery::new("api").with_until(now)).unwrap();
+    assert_eq!(kept.iter().map(|r| r.latency_us).collect::<Vec<_>>(), [20]);
     store.shutdown().unwrap();
 }

@@ -29,6 +29,8 @@ struct Control {
     pending: Batch,
     max_batch_rows: usize,
     to_store: mpsc::Sender<Batch>,
+    /// The running prune, if any: one at a time, awaited at shutdown.
+    pruning: Option<JoinHandle<()>>,
 }
 
 /// Starts the control loop and the store task.
@@ -50,6 +52,7 @@ pub(crate) fn spawn(
         pending: Batch::default(),
         max_batch_rows: options.max_batch_rows.max(1),
         to_store,
+        pruning: None,
     };
     let timers = Timers { flush: options.flush_interval, prune: options.prune_every, retention };
     tokio::spawn(control.run(results, commands, timers, writer, options.shutdown_grace));
@@ -99,8 +102,11 @@ impl Control {
         }
         self.shared.write().mark_all_dirty();
         self.flush().await;
-        let Control { to_store, .. } = self;
+        let Control { to_store, pruning, .. } = self;
         drop(to_store);
+        if let Some(pruning) = pruning {
+            let _ = pruning.await;
+        }
         let _ = writer.await;
         if let Some((stopped, reply)) = stopping {
             let report = stopped.await.unwrap_or_default();
@@ -193,10 +199,15 @@ impl Control {
         }
     }
 
-    fn prune(&self, retention: Option<Duration>) {
+    /// Starts pruning rows older than the retention, unless a prune still runs.
+    fn prune(&mut self, retention: Option<Duration>) {
+        if self.pruning.as_ref().is_some_and(|p| !p.is_finished()) {
+            return;
+        }
         let Some(retention) = retention.and_then(|r| jiff::SignedDuration::try_from(r).ok()) else { return };
         let Ok(older_than) = self.shared.clock.now().checked_sub(retention) else { return };
-        tokio::spawn(persist::prune(Arc::clone(&self.store), older_than));
+        let counters = Arc::clone(&self.shared.counters);
+        self.pruning = Some(tokio::spawn(persist::prune(Arc::clone(&self.store), older_than, counters)));
     }
 
     /// Applies a new config: the table first (so results of new jobs find their target),

@@ -84,7 +84,7 @@ pub struct EngineOptions {
     /// Room in the transition broadcast per subscriber (default 4,096).
     pub events_capacity: usize,
     /// How long rows are kept; pruned at start and every [`prune_every`](Self::prune_every).
-    /// `None` keeps everything (default: the config's `storage.retention`).
+    /// Default `None`: the config's `storage.retention`.
     pub retention: Option<Duration>,
     /// How often old rows are pruned (default 1 h).
     pub prune_every: Duration,
@@ -131,6 +131,8 @@ pub(crate) struct Counters {
     pub(crate) batches_written: AtomicU64,
     pub(crate) rows_written: AtomicU64,
     pub(crate) store_errors: AtomicU64,
+    pub(crate) prunes: AtomicU64,
+    pub(crate) pruned_rows: AtomicU64,
 }
 
 /// What each job probes, shared with the probe function (a reload swaps it).
@@ -172,6 +174,8 @@ pub(crate) enum Command {
 pub struct Engine {
     shared: Arc<Shared>,
     commands: mpsc::Sender<Command>,
+    /// Subscribed at start, handed to the first `subscribe` call.
+    first_events: std::sync::Mutex<Option<broadcast::Receiver<TransitionEvent>>>,
 }
 
 impl Engine {
@@ -184,7 +188,7 @@ impl Engine {
         let table = restore_table(config, &store, &history, now).await?;
         let specs = specs_of(&table);
         let jobs = table.due_jobs();
-        let (events, _) = broadcast::channel(options.events_capacity.max(1));
+        let (events, first_events) = broadcast::channel(options.events_capacity.max(1));
         let specs: Specs = Arc::new(RwLock::new(specs));
         let probe = make_probe(Arc::clone(&specs));
         let scheduler_config =
@@ -201,7 +205,7 @@ impl Engine {
         let (commands, commands_rx) = mpsc::channel(16);
         let retention = options.retention.or(Some(config.storage.retention));
         control::spawn(Arc::clone(&shared), store, results, commands_rx, &options, retention, history);
-        Ok(Engine { shared, commands })
+        Ok(Engine { shared, commands, first_events: std::sync::Mutex::new(Some(first_events)) })
     }
 
     /// Every target, in config order.
@@ -233,9 +237,13 @@ impl Engine {
         self.shared.read().group_names().cloned().collect()
     }
 
-    /// A stream of every transition from now on.
+    /// A stream of every transition from now on. The first call's stream also holds the
+    /// transitions since start (up to [`EngineOptions::events_capacity`]), so a program
+    /// that subscribes right after [`start`](Self::start) misses none, even of probes
+    /// that answered at once.
     pub fn subscribe(&self) -> broadcast::Receiver<TransitionEvent> {
-        self.shared.events.subscribe()
+        let first = self.first_events.lock().unwrap_or_else(PoisonError::into_inner).take();
+        first.unwrap_or_else(|| self.shared.events.subscribe())
     }
 
     /// The engine's counters.
@@ -248,6 +256,8 @@ impl Engine {
             batches_written: c.batches_written.load(Relaxed),
             rows_written: c.rows_written.load(Relaxed),
             store_errors: c.store_errors.load(Relaxed),
+            prunes: c.prunes.load(Relaxed),
+            pruned_rows: c.pruned_rows.load(Relaxed),
             scheduler: self.shared.scheduler.metrics(),
         }
     }

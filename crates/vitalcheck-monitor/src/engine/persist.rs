@@ -35,13 +35,16 @@ pub(crate) async fn run(store: Arc<dyn Store>, mut batches: mpsc::Receiver<Batch
     }
 }
 
-/// Prunes rows older than the retention, on the blocking pool; logs the outcome.
-pub(crate) async fn prune(store: Arc<dyn Store>, older_than: jiff::Timestamp) {
+/// Prunes rows older than the retention, on the blocking pool; counts and logs the outcome.
+pub(crate) async fn prune(store: Arc<dyn Store>, older_than: jiff::Timestamp, counters: Arc<Counters>) {
     match tokio::task::spawn_blocking(move || store.prune(older_than)).await {
-        Ok(Ok(stats)) if stats.results + stats.transitions > 0 => {
-            tracing::info!(results = stats.results, transitions = stats.transitions, %older_than, "store: pruned");
+        Ok(Ok(stats)) => {
+            counters.prunes.fetch_add(1, Relaxed);
+            counters.pruned_rows.fetch_add(stats.results + stats.transitions, Relaxed);
+            if stats.results + stats.transitions > 0 {
+                tracing::info!(results = stats.results, transitions = stats.transitions, %older_than, "store: pruned");
+            }
         }
-        Ok(Ok(_)) => {}
         Ok(Err(err)) => tracing::error!(error = %error_chain(&err), "store: pruning failed"),
         Err(_) => tracing::error!("store: pruning panicked"),
     }

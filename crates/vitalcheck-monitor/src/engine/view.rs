@@ -138,6 +138,10 @@ pub struct EngineMetrics {
     pub rows_written: u64,
     /// Batches the store failed to write (their rows are lost; the error is logged).
     pub store_errors: u64,
+    /// Retention prunes finished (the first runs at start).
+    pub prunes: u64,
+    /// Result and transition rows deleted by them.
+    pub pruned_rows: u64,
     /// The scheduler's counters.
     #[serde(skip)]
     pub scheduler: MetricsSnapshot,

@@ -264,9 +264,14 @@ async fn run_probe(ctx: Arc<ProbeCtx>, job: Job, scheduled_at: Instant, busy: Bu
     drop(in_flight);
     drop(permit);
     let result = ProbeResult { job: job.id, kind: job.kind, scheduled_at, started_at, finished_at, outcome };
-    // A closed channel means nobody listens any more: the result is dropped.
-    let _ = ctx.results.send(result).await;
-    drop(busy);
+    // Wait for room while still busy (back-pressure), then mark the job idle *before* the
+    // result becomes visible: whoever reads it may `run_now` the job at once and must not
+    // find it still busy. A closed channel means nobody listens any more: the result is
+    // dropped.
+    if let Ok(room) = ctx.results.reserve().await {
+        drop(busy);
+        room.send(result);
+    }
 }
 
 fn timeout_error(job: &Job) -> ProbeError {
