@@ -459,3 +459,24 @@ fn sigterm_while_run_is_starting_exits_0() {
     assert!(status.success(), "{status:?}; stderr:\n{}", run.stderr());
     assert!(!setup.dir.path().join("vc.db.pid").exists(), "the lock file is removed");
 }
+
+/// A reload cannot move the store (the running process keeps writing the one it opened):
+/// a config whose `[storage] path` changed must not be taken silently, or `status` and
+/// `reload` with that config look at a store nobody writes.
+#[test]
+#[ignore = "bug: a SIGHUP reload ignores a changed [storage] path (and retention) without a word: it logs \
+            `SIGHUP: reloaded` and keeps writing the old store"]
+fn a_reload_that_moves_the_store_is_not_taken_silently() {
+    let server = Flip::new(200);
+    let setup = Setup::new(&format!("{FAST}{}", target("web", &server.url())));
+    let mut run = setup.run();
+    run.wait_reaches("web", "healthy");
+    setup.write_raw(&format!("[storage]\npath = \"moved.db\"\n\n{FAST}{}", target("web", &server.url())));
+    run.signal(Signal::HUP);
+    let answer = run.wait_for("the reload's answer", |e| {
+        text(&e["message"]).starts_with("SIGHUP") || e["level"] == "WARN" || e["level"] == "ERROR"
+    });
+    assert_ne!(answer["level"], "INFO", "a moved store is said, not reloaded silently: {answer}");
+    assert!(answer.to_string().contains("storage"), "{answer}");
+    assert!(run.terminate().success(), "{}", run.stderr());
+}
