@@ -424,8 +424,6 @@ fn wait_locked(setup: &Setup, run: &Running) {
 /// `vitalcheck reload` while `run` is still starting (it holds the instance lock, so
 /// `reload` signals it) must not kill it.
 #[test]
-#[ignore = "bug: run.rs installs its SIGHUP/SIGTERM handlers only after the store is open and the engine \
-            restored, but takes the instance lock (publishing its pid) before: a SIGHUP in between kills it"]
 fn reload_while_run_is_starting_does_not_kill_it() {
     let server = Flip::new(200);
     let setup = Setup::new(&format!("{FAST}{}", target("web", &server.url())));
@@ -444,8 +442,6 @@ fn reload_while_run_is_starting_does_not_kill_it() {
 
 /// SIGTERM while `run` is still starting stops it gracefully too (exit 0).
 #[test]
-#[ignore = "bug: run.rs installs its SIGTERM handler only after the engine started: a SIGTERM during startup \
-            kills the process by the signal instead of stopping it with exit 0"]
 fn sigterm_while_run_is_starting_exits_0() {
     let server = Flip::new(200);
     let setup = Setup::new(&format!("{FAST}{}", target("web", &server.url())));
@@ -464,8 +460,6 @@ fn sigterm_while_run_is_starting_exits_0() {
 /// a config whose `[storage] path` changed must not be taken silently, or `status` and
 /// `reload` with that config look at a store nobody writes.
 #[test]
-#[ignore = "bug: a SIGHUP reload ignores a changed [storage] path (and retention) without a word: it logs \
-            `SIGHUP: reloaded` and keeps writing the old store"]
 fn a_reload_that_moves_the_store_is_not_taken_silently() {
     let server = Flip::new(200);
     let setup = Setup::new(&format!("{FAST}{}", target("web", &server.url())));

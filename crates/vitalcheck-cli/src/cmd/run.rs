@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::signal::unix::{SignalKind, signal};
-use vitalcheck_monitor::config::Config;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use vitalcheck_monitor::config::{Config, Storage};
 use vitalcheck_monitor::engine::{Engine, EngineOptions};
 use vitalcheck_monitor::store::{SqliteStore, Store};
 
@@ -72,6 +72,10 @@ enum LogFormat {
 /// Runs `vitalcheck run` until SIGTERM or SIGINT.
 pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
     init_logging(args.log_format)?;
+    // Before anything else: from the moment the instance lock publishes the pid, a
+    // `vitalcheck reload` may send SIGHUP, and the default action would kill the process.
+    // Signals that arrive while starting are acted on once the engine runs.
+    let signals = Signals::listen()?;
     let config = match Config::load(&args.config) {
         Ok(config) => config,
         Err(err) => {
@@ -98,7 +102,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
         lock = %lock.path().display(),
         "vitalcheck run started"
     );
-    serve_signals(&engine, &args.config).await?;
+    signals.serve(&engine, &args.config, config.storage).await;
     let report = engine.shutdown().await;
     let metrics = engine.metrics();
     tokio::task::spawn_blocking(move || store.shutdown()).await?.context("cannot close the store")?;
@@ -112,28 +116,43 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reloads on SIGHUP; returns on SIGTERM or SIGINT.
-async fn serve_signals(engine: &Engine, file: &Path) -> Result<()> {
-    let mut hangup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
-    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    loop {
-        tokio::select! {
-            _ = hangup.recv() => reload(engine, file).await,
-            _ = terminate.recv() => {
-                tracing::info!("SIGTERM: stopping");
-                return Ok(());
-            }
-            _ = interrupt.recv() => {
-                tracing::info!("SIGINT: stopping");
-                return Ok(());
+/// The signals `run` acts on.
+struct Signals {
+    hangup: Signal,
+    terminate: Signal,
+    interrupt: Signal,
+}
+
+impl Signals {
+    fn listen() -> Result<Signals> {
+        Ok(Signals {
+            hangup: signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?,
+            terminate: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+            interrupt: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+        })
+    }
+
+    /// Reloads on SIGHUP; returns on SIGTERM or SIGINT.
+    async fn serve(mut self, engine: &Engine, file: &Path, mut storage: Storage) {
+        loop {
+            tokio::select! {
+                _ = self.hangup.recv() => reload(engine, file, &mut storage).await,
+                _ = self.terminate.recv() => {
+                    tracing::info!("SIGTERM: stopping");
+                    return;
+                }
+                _ = self.interrupt.recv() => {
+                    tracing::info!("SIGINT: stopping");
+                    return;
+                }
             }
         }
     }
 }
 
-/// Reads the config again and applies it; a bad file is logged and the old config kept.
-async fn reload(engine: &Engine, file: &Path) {
+/// Reads the config again and applies it; a bad file, or one that moves the store, is
+/// logged and the running config kept.
+async fn reload(engine: &Engine, file: &Path, storage: &mut Storage) {
     let config = match Config::load(file) {
         Ok(config) => config,
         Err(err) => {
@@ -141,6 +160,21 @@ async fn reload(engine: &Engine, file: &Path) {
             return;
         }
     };
+    if config.storage.path != storage.path {
+        tracing::error!(
+            running = %storage.path.display(),
+            new = %config.storage.path.display(),
+            "SIGHUP: [storage] path changed: moving the store takes a restart; keeping the running config"
+        );
+        return;
+    }
+    if config.storage.retention != storage.retention {
+        tracing::warn!(
+            running = ?storage.retention,
+            new = ?config.storage.retention,
+            "SIGHUP: [storage] retention changed: it takes effect after a restart"
+        );
+    }
     match engine.reload(&config).await {
         Ok(report) => tracing::info!(
             added = report.added,
@@ -152,6 +186,7 @@ async fn reload(engine: &Engine, file: &Path) {
         ),
         Err(err) => tracing::error!(error = %err, "SIGHUP: reload failed"),
     }
+    *storage = config.storage;
 }
 
 /// Logs to stderr, filtered by RUST_LOG (default `info`).
