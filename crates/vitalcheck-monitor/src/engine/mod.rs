@@ -331,11 +331,17 @@ async fn restore_table(
         .ok()
         .and_then(|d| now.checked_sub(d).ok())
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let (store, config, history) = (Arc::clone(store), config.clone(), history.clone());
+    // The config is not cloned onto the blocking pool: with 100,000 targets a copy costs
+    // hundreds of MB at the peak. The table is built here and moved there for the scan.
+    let reader = Arc::clone(store);
+    let rows =
+        tokio::task::spawn_blocking(move || reader.load_states()).await.map_err(|_| StoreError::WriterGone)??;
+    let stored = rows.into_iter().map(|row| (row.target.clone(), row)).collect();
+    let (mut table, _) = Table::build(config, Table::default(), &stored, history, now);
+    drop(stored);
+    let reader = Arc::clone(store);
     let task = tokio::task::spawn_blocking(move || -> Result<Table, StoreError> {
-        let stored = store.load_states()?.into_iter().map(|row| (row.target.clone(), row)).collect();
-        let (mut table, _) = Table::build(&config, Table::default(), &stored, &history, now);
-        store.scan_results(since, &mut |row| table.replay(&row))?;
+        reader.scan_results(since, &mut |row| table.replay(&row))?;
         Ok(table)
     });
     Ok(task.await.map_err(|_| StoreError::WriterGone)??)
