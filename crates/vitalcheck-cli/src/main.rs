@@ -1,4 +1,4 @@
-//! `vitalcheck`: wait for services to be healthy, and check them.
+//! `vitalcheck`: wait for services to be healthy, check them, and watch many.
 //!
 //! A thin binary over the `vitalcheck` library: parse flags (clap), dispatch to
 //! `cmd/<subcommand>.rs`, map the outcome to an exit code.
@@ -11,14 +11,15 @@ mod output;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-const ABOUT: &str = "Health checks for services: wait until they are up, or check them once.";
+const ABOUT: &str = "Health checks for services: wait until they are up, check them once, or watch many (run).";
 
 /// The long help; `$grpc` is the line for grpc:// targets, when built with them.
 macro_rules! long_about {
     ($grpc:literal) => {
         concat!(
             "\
-Health checks for services: wait until they are up, or check them once.
+Health checks for services: wait until they are up, check them once, or watch many
+with `vitalcheck run -c vitalcheck.toml` (state and history kept in SQLite).
 
 Targets are written the same way everywhere:
   http://HOST[:PORT]/PATH   https://...   an HTTP request; 2xx is healthy by default
