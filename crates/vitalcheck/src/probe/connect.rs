@@ -102,6 +102,17 @@ fn interleave_families(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
 /// Connects to the first address that answers: starts the next attempt when the previous
 /// one fails or after [`ATTEMPT_DELAY`], whichever comes first.
 async fn race(addrs: &[SocketAddr], deadline: Instant, shown: &str) -> Result<TcpStream, ProbeError> {
+    if let [addr] = addrs {
+        // Nothing to race: connect in place, without a task (most targets, and every
+        // probe of a monitor, have one address).
+        return match tokio::time::timeout_at(deadline, TcpStream::connect(*addr)).await {
+            Ok(Ok(stream)) => Ok(stream),
+            Ok(Err(e)) => Err(connect_failed(vec![(*addr, e)], shown)),
+            Err(_) => {
+                Err(ProbeError::new(ErrorKind::Timeout(Phase::Connect), shown, format!("no connection to {addr}")))
+            }
+        };
+    }
     let mut attempts: JoinSet<(SocketAddr, io::Result<TcpStream>)> = JoinSet::new();
     let mut next = 0;
     let mut failures: Vec<(SocketAddr, io::Error)> = Vec::new();
