@@ -131,7 +131,7 @@ impl Control {
         {
             let mut table = self.shared.write();
             for result in buffer.drain(..) {
-                let Some(applied) = table.apply(&result.job, clock.at(result.started_at), &result.outcome) else {
+                let Some(applied) = table.apply(&result.job, clock.at(result.started_at), result.outcome) else {
                     continue;
                 };
                 self.pending.results.push(applied.row);

@@ -123,9 +123,22 @@ fn parse_status(name: &str) -> Option<TargetStatus> {
     .find(|s| s.as_str() == name)
 }
 
-/// The static name of a stored error kind (`refused`, `timeout`, ...).
+/// The static name of a stored error kind (`refused`, `timeout`, ...), as
+/// [`vitalcheck::probe::ErrorKind::name`] gives them (one of each kind; names ignore their payload).
 pub(crate) fn error_kind_name(name: &str) -> Option<&'static str> {
-    ["refused", "timeout", "dns", "tls", "status", "protocol", "expectation", "exit", "io"]
-        .into_iter()
-        .find(|k| *k == name)
+    use vitalcheck::probe::{ErrorKind, Phase};
+    [
+        ErrorKind::Refused,
+        ErrorKind::Timeout(Phase::Connect),
+        ErrorKind::Dns,
+        ErrorKind::Tls,
+        ErrorKind::Status(0),
+        ErrorKind::Protocol,
+        ErrorKind::Expectation,
+        ErrorKind::Exit(0),
+        ErrorKind::Io,
+    ]
+    .into_iter()
+    .map(ErrorKind::name)
+    .find(|k| *k == name)
 }

@@ -201,19 +201,19 @@ impl Table {
         &mut self,
         job: &JobId,
         at: Timestamp,
-        outcome: &Result<Observation, ProbeError>,
+        outcome: Result<Observation, ProbeError>,
     ) -> Option<Applied> {
         let &(index, slot) = self.by_job.get(job)?;
         let entry = &mut self.entries[index];
         let (status, latency, error_kind, message) = match outcome {
-            Ok(o) => (o.status, o.latency, None, if o.detail.is_empty() { "ok".to_owned() } else { o.detail.clone() }),
-            Err(e) => (Status::Unhealthy, e.elapsed(), Some(e.kind().name()), failure_reason(e)),
+            Ok(o) => (o.status, o.latency, None, if o.detail.is_empty() { "ok".to_owned() } else { o.detail }),
+            Err(e) => (Status::Unhealthy, e.elapsed(), Some(e.kind().name()), failure_reason(&e)),
         };
         let due_before = entry.state.probes_to_run();
         let observed = entry.state.observe(slot.kind(), status, &message, since_epoch(at));
         entry.history.record(at, status, latency);
-        let message: Arc<str> = Arc::from(message);
-        let last = LastResult { at, status, latency, probe: slot.shown(), error_kind, message: Arc::clone(&message) };
+        let last =
+            LastResult { at, status, latency, probe: slot.shown(), error_kind, message: Arc::from(message.as_str()) };
         if last.failed() {
             entry.last_failure = Some(last.clone());
         }
@@ -221,8 +221,10 @@ impl Table {
         entry.last_slot = slot;
         entry.dirty = true;
         let transition = observed.target.map(|t| {
-            let reason = match slot {
-                Slot::Own => t.reason.strip_prefix("liveness probe: ").unwrap_or(&t.reason).to_owned(),
+            // A target with its own probe only: the probe's reason, without the
+            // `liveness probe: ` the target state puts before it for several probes.
+            let reason = match (slot, observed.probe) {
+                (Slot::Own, Some(probe)) => probe.reason,
                 _ => t.reason,
             };
             TransitionEvent {
@@ -241,7 +243,7 @@ impl Table {
             status,
             latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
             error_kind: error_kind.map(str::to_owned),
-            detail: message.to_string(),
+            detail: message,
             probe: slot.shown().map(|k| k.as_str().to_owned()),
         };
         Some(Applied { row, transition, regated })

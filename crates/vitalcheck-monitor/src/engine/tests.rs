@@ -58,7 +58,7 @@ fn build(text: &str) -> Table {
 fn results_drive_state_history_rows_and_transitions() {
     let mut table = build(TWO);
     let a = JobId::new("a");
-    let first = table.apply(&a, t(1), &ok()).unwrap();
+    let first = table.apply(&a, t(1), ok()).unwrap();
     let event = first.transition.unwrap();
     assert_eq!((event.from, event.to), (TargetStatus::Unknown, TargetStatus::Healthy));
     assert_eq!(&*event.reason, "1 success after start: HTTP 200", "no `liveness probe:` prefix on a single probe");
@@ -66,12 +66,12 @@ fn results_drive_state_history_rows_and_transitions() {
     assert_eq!(first.row.probe, None);
     assert!(first.regated.is_none());
 
-    let blip = table.apply(&a, t(2), &refused()).unwrap();
+    let blip = table.apply(&a, t(2), refused()).unwrap();
     assert!(blip.transition.is_none(), "one failure below the threshold of 2");
     assert_eq!(blip.row.error_kind.as_deref(), Some("refused"));
     assert_eq!(blip.row.detail, "connection refused: nothing listening");
     assert_eq!(blip.row.latency_us, 90);
-    let down = table.apply(&a, t(3), &refused()).unwrap().transition.unwrap();
+    let down = table.apply(&a, t(3), refused()).unwrap().transition.unwrap();
     assert_eq!(down.to, TargetStatus::Unhealthy);
     assert_eq!(&*down.reason, "2 consecutive failures: connection refused: nothing listening");
     assert_eq!(down.at, t(3));
@@ -80,7 +80,7 @@ fn results_drive_state_history_rows_and_transitions() {
     assert_eq!(detail.recent.len(), 3);
     assert_eq!(detail.last_failure.unwrap().at, t(3));
     assert_eq!(detail.probes[0].consecutive_failures, 2);
-    assert!(table.apply(&JobId::new("gone"), t(5), &ok()).is_none());
+    assert!(table.apply(&JobId::new("gone"), t(5), ok()).is_none());
 
     let rows = table.take_dirty_states(t(6));
     assert_eq!(rows.len(), 1, "only `a` changed");
@@ -93,7 +93,7 @@ fn results_drive_state_history_rows_and_transitions() {
 #[test]
 fn groups_list_members_in_config_order() {
     let mut table = build(TWO);
-    table.apply(&JobId::new("b"), t(1), &ok());
+    table.apply(&JobId::new("b"), t(1), ok());
     let members: Vec<_> = table.group("pool").unwrap().map(|e| (e.name.to_string(), e.state.status())).collect();
     assert_eq!(members, [("a".into(), TargetStatus::Unknown), ("b".into(), TargetStatus::Healthy)]);
     assert!(table.group("other").is_none());
@@ -114,15 +114,15 @@ fn startup_success_regates_to_liveness_and_readiness() {
     let mut table = build(GATED);
     let due: Vec<JobId> = table.due_jobs().into_iter().map(|j| j.id).collect();
     assert_eq!(due, [job_id("svc", Slot::Startup)]);
-    let ignored = table.apply(&job_id("svc", Slot::Readiness), t(1), &ok()).unwrap();
+    let ignored = table.apply(&job_id("svc", Slot::Readiness), t(1), ok()).unwrap();
     assert!(ignored.transition.is_none(), "readiness is not due before startup");
-    let up = table.apply(&job_id("svc", Slot::Startup), t(2), &ok()).unwrap();
+    let up = table.apply(&job_id("svc", Slot::Startup), t(2), ok()).unwrap();
     assert_eq!(up.regated.as_deref(), Some("svc"));
     assert_eq!(up.row.probe.as_deref(), Some("startup"));
     let due: Vec<JobId> = table.due_jobs().into_iter().map(|j| j.id).collect();
     assert_eq!(due, [job_id("svc", Slot::Liveness), job_id("svc", Slot::Readiness)]);
-    table.apply(&job_id("svc", Slot::Liveness), t(3), &ok());
-    let ready = table.apply(&job_id("svc", Slot::Readiness), t(3), &ok()).unwrap().transition.unwrap();
+    table.apply(&job_id("svc", Slot::Liveness), t(3), ok());
+    let ready = table.apply(&job_id("svc", Slot::Readiness), t(3), ok()).unwrap().transition.unwrap();
     assert_eq!(ready.to, TargetStatus::Healthy);
     assert!(ready.reason.starts_with("readiness probe: "), "{}", ready.reason);
 }
@@ -130,8 +130,8 @@ fn startup_success_regates_to_liveness_and_readiness() {
 #[test]
 fn state_rows_restore_every_probe() {
     let mut table = build(GATED);
-    table.apply(&job_id("svc", Slot::Startup), t(1), &ok());
-    table.apply(&job_id("svc", Slot::Liveness), t(2), &refused());
+    table.apply(&job_id("svc", Slot::Startup), t(1), ok());
+    table.apply(&job_id("svc", Slot::Liveness), t(2), refused());
     let row = table.take_dirty_states(t(3)).pop().unwrap();
     assert_eq!(row.probes.len(), 3);
     let entry = table.get("svc").unwrap();
@@ -147,7 +147,7 @@ fn state_rows_restore_every_probe() {
 #[test]
 fn a_row_that_does_not_fit_the_slots_starts_over() {
     let mut table = build(TWO);
-    table.apply(&JobId::new("a"), t(1), &ok());
+    table.apply(&JobId::new("a"), t(1), ok());
     let mut row = table.take_dirty_states(t(2)).pop().unwrap();
     let gated = build(GATED.replace("svc", "a").as_str());
     assert!(restore::from_row(&row, &gated.get("a").unwrap().slots).is_none());
@@ -162,8 +162,8 @@ fn a_row_that_does_not_fit_the_slots_starts_over() {
 #[test]
 fn reload_keeps_resets_adds_and_removes() {
     let mut table = build(TWO);
-    table.apply(&JobId::new("a"), t(1), &ok());
-    table.apply(&JobId::new("b"), t(1), &ok());
+    table.apply(&JobId::new("a"), t(1), ok());
+    table.apply(&JobId::new("b"), t(1), ok());
     let since_a = table.get("a").unwrap().state.since();
     let next = r#"
 [[targets]]
@@ -184,7 +184,7 @@ target = "tcp://127.0.0.1:3"
     assert!(a.group.is_none(), "group follows the new config");
     assert_eq!(&*a.slots[0].shown, "tcp://127.0.0.1:9");
     // The new threshold of 1 applies at once.
-    let down = table.apply(&JobId::new("a"), t(6), &refused()).unwrap().transition.unwrap();
+    let down = table.apply(&JobId::new("a"), t(6), refused()).unwrap().transition.unwrap();
     assert_eq!(down.to, TargetStatus::Unhealthy);
     let b = table.get("b").unwrap();
     assert_eq!(b.state.status(), TargetStatus::Unknown, "b changed shape: starts over");
