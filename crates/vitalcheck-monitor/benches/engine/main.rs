@@ -63,6 +63,11 @@
 //! - `--runtime current|multi`: the engine's runtime (current).
 //! - `--server-workers N`: the server's runtime workers (2).
 
+/// The allocator of `vitalcheck run` (so the figures are the binary's), counting the bytes
+/// in use (see [`measure::heap`]).
+#[global_allocator]
+static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
+
 mod measure;
 mod pass;
 mod server;

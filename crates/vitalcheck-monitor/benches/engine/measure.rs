@@ -5,6 +5,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+/// Bytes the program holds on the heap now (allocated and not freed), as counted by the
+/// bench's global allocator: what the data structures take, before the allocator's own
+/// overhead and the pages it keeps (RSS shows those).
+pub(crate) fn heap() -> u64 {
+    crate::ALLOCATOR.allocated() as u64
+}
+
 /// CPU time (user + system) of this whole process, every thread included, also the ones
 /// that have exited: `CLOCK_PROCESS_CPUTIME_ID` (nanoseconds, the same sum as utime + stime
 /// of `/proc/self/stat` without its 10 ms ticks).

@@ -87,6 +87,7 @@ pub(crate) async fn run(server: &ServerProcess, options: &Options, spec: Spec) -
     memory.before_parse = measure::memory().rss;
     let peak_resets = measure::reset_peak();
     let config = workload.config(&db, false)?;
+    let heap_config = measure::heap();
     let parsed = measure::memory();
     (memory.parse_peak, memory.after_parse) = (parsed.hwm, parsed.rss);
     measure::reset_peak();
@@ -95,8 +96,10 @@ pub(crate) async fn run(server: &ServerProcess, options: &Options, spec: Spec) -
     let (engine, start) = workload::start(&config, &store, engine_options).await?;
     let started = Instant::now();
     let with_config = measure::memory();
+    let heap_with_config = measure::heap();
     drop(config);
     let after_start = measure::memory();
+    let heap_engine = measure::heap();
     (memory.start_peak, memory.after_start) = (with_config.hwm, after_start.rss);
     println!(
         "  Engine::start {}; RSS before the config {}, after parsing it {} (peak {}), after Engine::start {} \
@@ -108,6 +111,12 @@ pub(crate) async fn run(server: &ServerProcess, options: &Options, spec: Spec) -
         mb(with_config.rss),
         if peak_resets { mb(memory.start_peak) } else { "?".into() },
         mb(memory.after_start),
+    );
+    println!(
+        "  heap in use: {} with the config parsed, {} with the config and the engine, {} with the engine alone",
+        mb(heap_config),
+        mb(heap_with_config),
+        mb(heap_engine)
     );
 
     // Warm-up: the first interval, in which every target gets its first probe.
@@ -178,7 +187,7 @@ async fn sample(engine: &Engine, server: &ServerProcess, from: Instant, until: I
                 .map_or("?".into(), |(b, a)| format!("{:.2}", b.saturating_sub(a).as_secs_f64() / wall));
             println!(
                 "    t+{:>5.1} s: {:>7.0} results/s, skipped +{}, timed out +{}, in flight {}, lag max {}, \
-                 CPU {:.2} cores (server {server_cores}, machine {:.2}), RSS {}",
+                 CPU {:.2} cores (server {server_cores}, machine {:.2}), RSS {} (heap {})",
                 now.duration_since(from).as_secs_f64(),
                 (m1.results - m0.results) as f64 / wall,
                 m1.scheduler.skipped - m0.scheduler.skipped,
@@ -188,6 +197,7 @@ async fn sample(engine: &Engine, server: &ServerProcess, from: Instant, until: I
                 (reading.cpu - previous.cpu).as_secs_f64() / wall,
                 measure::machine_cores(previous.machine, reading.machine, reading.at.duration_since(previous.at)),
                 mb(measure::memory().rss),
+                mb(measure::heap()),
             );
             previous = reading;
         }
