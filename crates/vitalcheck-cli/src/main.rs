@@ -11,6 +11,11 @@ mod output;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// mimalloc: `run` allocates per probe, and measured 15% less CPU a probe with it than
+/// with glibc's malloc (`cargo bench -p vitalcheck-monitor --bench engine -- steady`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ABOUT: &str = "Health checks for services: wait until they are up, check them once, or watch many (run).";
 
 /// The long help; `$grpc` is the line for grpc:// targets, when built with them.

@@ -70,6 +70,7 @@ static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMallo
 
 mod measure;
 mod pass;
+mod reference;
 mod server;
 mod snapshot;
 mod steady;
@@ -275,6 +276,7 @@ async fn run(options: &Options) -> Result<Vec<Goal>, String> {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
     measure::warn_if_busy(Duration::from_secs(1));
+    reference::measure(&server);
     let mut goals = Vec::new();
     let spec = |targets, interval, secs, snapshot| steady::Spec { targets, groups: 100, interval, secs, snapshot };
     let snapshot_alone = spec(options.targets, options.interval.unwrap_or(Duration::from_secs(10)), 0, true);

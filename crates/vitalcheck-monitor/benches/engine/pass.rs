@@ -124,9 +124,10 @@ fn summarize(n: usize, options: &Options, rounds: &[Round]) -> Vec<Goal> {
         ms(start)
     );
     println!(
-        "  CPU per probe over all rounds: engine process {:.1} us, server process {} (curl --parallel: 53 us)",
+        "  CPU per probe over all rounds: engine process {:.1} us, server process {} {}",
         cpu.as_secs_f64() * 1e6 / results.max(1) as f64,
         server.map_or("?".into(), |s| format!("{:.1} us", s.as_secs_f64() * 1e6 / results.max(1) as f64)),
+        crate::reference::shown(),
     );
     let what = format!("pass: {} targets, concurrency {}", thousands(n as u64), thousands(options.concurrency as u64));
     vec![
@@ -143,4 +144,7 @@ fn summarize(n: usize, options: &Options, rounds: &[Round]) -> Vec<Goal> {
         ),
         Goal::new("pass: failed probes", format!("{failed} of {}", thousands(results)), "0", failed == 0),
     ]
+    .into_iter()
+    .chain(crate::reference::goal("pass: CPU per probe", cpu / u32::try_from(results.max(1)).unwrap_or(u32::MAX)))
+    .collect()
 }

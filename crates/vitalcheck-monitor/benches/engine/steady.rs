@@ -318,8 +318,9 @@ fn judge(
     let cores = cpu.as_secs_f64() / wall.as_secs_f64();
     let per_probe = cpu.as_secs_f64() * 1e6 / results.max(1) as f64;
     println!(
-        "    CPU, engine process: {:.2} s = {cores:.3} cores, {per_probe:.1} us a probe (curl --parallel: 53 us)",
-        cpu.as_secs_f64()
+        "    CPU, engine process: {:.2} s = {cores:.3} cores, {per_probe:.1} us a probe {}",
+        cpu.as_secs_f64(),
+        crate::reference::shown()
     );
     for (name, t) in measure::thread_breakdown(&first.threads, &last.threads, cpu) {
         println!("      {name:<24} {:>7.2} s = {:.3} cores", t.as_secs_f64(), t.as_secs_f64() / wall.as_secs_f64());
@@ -347,8 +348,14 @@ fn judge(
     );
 
     let keeps_up = skipped == 0 && over == 0 && never == 0;
+    // What the full rate would take at the cost measured per probe: whether 1 core can
+    // keep up at all on this machine.
+    let rate = n as f64 / spec.interval.as_secs_f64();
+    let needed = per_probe * 1e-6 * rate;
+    println!("    at {per_probe:.1} us a probe, {rate:.0} probes/s would take {needed:.2} cores");
     let what = |s: &str| format!("steady ({} @ {:?}): {s}", thousands(n as u64), spec.interval);
-    Ok(vec![
+    let per_probe_cpu = Duration::from_secs_f64(per_probe * 1e-6);
+    let mut goals = vec![
         Goal::new(
             &what("keeps up"),
             format!(
@@ -361,7 +368,7 @@ fn judge(
         ),
         Goal::new(
             &what("CPU, engine process"),
-            format!("{cores:.3} cores ({per_probe:.1} us a probe)"),
+            format!("{cores:.3} cores ({per_probe:.1} us a probe; the full rate would take {needed:.2})"),
             "under 1 core",
             cores < 1.0,
         ),
@@ -377,5 +384,7 @@ fn judge(
             "0",
             failed == 0 && end.store_errors == 0,
         ),
-    ])
+    ];
+    goals.extend(crate::reference::goal(&what("CPU per probe"), per_probe_cpu));
+    Ok(goals)
 }
