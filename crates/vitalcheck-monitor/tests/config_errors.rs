@@ -34,7 +34,7 @@ const GOLDEN: &[(&str, &str)] = &[
     (
         "invalid-unknown-table.toml",
         "invalid-unknown-table.toml:1:2: defualts: unknown field `defualts`, expected one of `defaults`, `storage`, \
-         `groups`, `targets`",
+         `server`, `groups`, `targets`",
     ),
     (
         "invalid-unknown-http-field.toml",
@@ -138,6 +138,16 @@ const GOLDEN: &[(&str, &str)] = &[
         "invalid-bad-check-type.toml",
         "invalid-bad-check-type.toml:6:14: targets[0].unix.check_type: unknown variant `deep`, expected one of \
          `auto`, `none`, `liveness`, `readiness`, `full`",
+    ),
+    (
+        "invalid-bad-listen.toml",
+        "invalid-bad-listen.toml:2:10: server.listen: \"localhost:80\" is not an address to listen on; expected \
+         IP:PORT such as \"127.0.0.1:9755\" or \"[::1]:9755\", or \"off\"",
+    ),
+    (
+        "invalid-short-token.toml",
+        "invalid-short-token.toml:2:9: server.token: must be at least 16 characters long (a guessable token protects \
+         nothing)",
     ),
 ];
 

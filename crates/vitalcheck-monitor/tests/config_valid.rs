@@ -199,3 +199,25 @@ fn the_effective_config_loads_back_to_itself() {
         assert_eq!(first, second);
     }
 }
+
+#[test]
+fn the_server_section_defaults_to_loopback_and_hides_its_token() {
+    let config = parse("");
+    assert_eq!(config.server.listen, Some("127.0.0.1:9755".parse().unwrap()));
+    assert!(config.server.token.is_none() && !config.server.public);
+
+    let config = parse("[server]\nlisten = \"[::1]:0\"\ntoken = \"${VC_CFG_TEST_TOKEN}-and-more\"\npublic = true\n");
+    assert_eq!(config.server.listen, Some("[::1]:0".parse().unwrap()));
+    let token = config.server.token.as_ref().unwrap();
+    assert!(token.matches("s3cret-token-and-more") && !token.matches("s3cret-token"));
+    assert!(config.server.public);
+    let shown = config.effective().to_toml();
+    assert!(shown.contains("token = \"${VC_CFG_TEST_TOKEN}-and-more\""), "{shown}");
+    assert!(!format!("{config:?}").contains("s3cret"));
+
+    let literal = parse("[server]\nlisten = \"off\"\ntoken = \"a-literal-token-of-some-length\"\n");
+    assert_eq!(literal.server.listen, None);
+    let shown = literal.effective().to_toml();
+    assert!(shown.contains("listen = \"off\"") && shown.contains("token = \"***\""), "{shown}");
+    assert!(!shown.contains("a-literal-token") && !format!("{literal:?}").contains("a-literal-token"));
+}

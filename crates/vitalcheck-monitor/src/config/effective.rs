@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 pub struct EffectiveConfig {
     defaults: TimingView,
     storage: StorageView,
+    server: ServerView,
     groups: Vec<GroupView>,
     targets: Vec<TargetView>,
 }
@@ -54,6 +55,14 @@ impl From<&Timing> for TimingView {
             start_period: duration::format(t.thresholds.start_period),
         }
     }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ServerView {
+    listen: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+    public: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -198,6 +207,11 @@ impl EffectiveConfig {
             storage: StorageView {
                 path: config.storage.path.display().to_string().replace("${", "$${"),
                 retention: duration::format(config.storage.retention),
+            },
+            server: ServerView {
+                listen: config.server.listen.map_or_else(|| "off".to_string(), |a| a.to_string()),
+                token: config.server.token.as_ref().map(super::server::Token::shown),
+                public: config.server.public,
             },
             groups: config.groups.iter().map(|g| group_view(&g.name, &g.timing)).collect(),
             targets: config.targets.iter().map(target_view).collect(),

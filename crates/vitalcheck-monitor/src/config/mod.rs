@@ -14,6 +14,11 @@
 //! path = "/var/lib/vitalcheck/vitalcheck.db"
 //! retention = "30d"
 //!
+//! [server]                        # the HTTP API, /metrics and the status page
+//! listen = "127.0.0.1:9755"       # the default (loopback); "off" serves nothing
+//! token = "${VITALCHECK_TOKEN}"   # bearer token for admin actions
+//! public = false                  # true hides what is probed on the status page
+//!
 //! [[groups]]                      # a pool; its timing overrides [defaults] for members
 //! name = "proxies"
 //! interval = "5s"
@@ -50,10 +55,12 @@ mod env;
 mod error;
 mod probe;
 mod raw;
+mod server;
 mod validate;
 
 pub use effective::EffectiveConfig;
 pub use error::ConfigError;
+pub use server::{DEFAULT_LISTEN, MIN_TOKEN_LEN, ServerConfig, Token};
 
 use error::FieldPath;
 use std::fmt;
@@ -71,6 +78,8 @@ pub struct Config {
     pub defaults: Timing,
     /// Where results are stored and for how long.
     pub storage: Storage,
+    /// Where the HTTP API, `/metrics` and the status page listen.
+    pub server: ServerConfig,
     /// The groups, in file order, each with the timing its members start from.
     pub groups: Vec<Group>,
     /// The targets, in file order; names are unique.

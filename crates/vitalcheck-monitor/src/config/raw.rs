@@ -20,6 +20,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) storage: RawStorage,
     #[serde(default)]
+    pub(crate) server: super::server::RawServer,
+    #[serde(default)]
     pub(crate) groups: Vec<RawGroup>,
     #[serde(default)]
     pub(crate) targets: Vec<RawTarget>,

@@ -140,6 +140,7 @@ pub(crate) fn validate(raw: RawConfig, ctx: &Ctx<'_>) -> Result<Config, ConfigEr
     check_values(ctx, &raw.defaults, &defaults_at)?;
     let defaults = Layered::builtin().apply(&raw.defaults, 1, &defaults_at);
     let storage = storage(ctx, &raw.storage, &root.key("storage"))?;
+    let server = super::server::server(ctx, &raw.server, &root.key("server"))?;
     let groups = groups(ctx, &raw.groups, &defaults)?;
     let mut names: HashMap<&str, usize> = HashMap::new();
     let mut targets = Vec::with_capacity(raw.targets.len());
@@ -158,6 +159,7 @@ pub(crate) fn validate(raw: RawConfig, ctx: &Ctx<'_>) -> Result<Config, ConfigEr
         file: ctx.file.to_string(),
         defaults: defaults.check(ctx)?,
         storage,
+        server,
         groups: groups.into_iter().map(|(group, _)| group).collect(),
         targets,
     })
