@@ -15,11 +15,15 @@
 //!
 //! # Optional features
 //! * `sqlite` (default): [`store::SqliteStore`], on rusqlite with SQLite bundled.
+//! * `api`: `api::router`, the HTTP API, `/metrics`, the status page and badges that
+//!   `vitalcheck run` serves.
 
 #![deny(missing_docs)]
 
 pub use vitalcheck;
 
+#[cfg(feature = "api")]
+pub mod api;
 pub mod config;
 pub mod engine;
 pub mod history;

@@ -1,0 +1,55 @@
+//! The HTTP surfaces of `vitalcheck run` (feature `api`): the JSON API under `/api/v1`,
+//! Prometheus `/metrics`, the status page at `/` with its badges, and the process's own
+//! `/livez` and `/readyz`. Everything reads from the [`Engine`]; nothing here probes.
+//!
+//! * [`rest`]: `/api/v1/*` (targets, groups, history, the event stream, admin actions
+//!   behind the bearer token, the OpenAPI document) and `/livez`, `/readyz`.
+//! * [`metrics`]: `/metrics` in the Prometheus text format.
+//! * [`page`]: the status page and the SVG badges.
+
+mod metrics;
+mod page;
+mod rest;
+
+use crate::config::ServerConfig;
+use crate::engine::{Engine, ReloadReport};
+use crate::store::Store;
+use axum::Router;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// What a reload asked for over the API answers: the report, or why the config was kept.
+pub type ReloadOutcome = Result<ReloadReport, String>;
+
+/// Reloads the config the way SIGHUP does (read the file again, validate, apply); the
+/// binary provides it, since only it knows where the config came from.
+pub type ReloadFn = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ReloadOutcome> + Send>> + Send + Sync>;
+
+/// What every handler shares. Cheap to clone.
+#[derive(Clone)]
+pub struct ApiState {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) server: Arc<ServerConfig>,
+    pub(crate) reload: Option<ReloadFn>,
+}
+
+impl ApiState {
+    /// The state for `engine`, reading history from `store`, with `server`'s token and
+    /// public mode; `reload` serves `POST /api/v1/reload` (without it, that answers 501).
+    pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>, server: ServerConfig, reload: Option<ReloadFn>) -> Self {
+        ApiState { engine, store, server: Arc::new(server), reload }
+    }
+}
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState").field("server", &self.server).finish_non_exhaustive()
+    }
+}
+
+/// Every route: the API, `/metrics`, the status page and badges, `/livez` and `/readyz`.
+pub fn router(state: ApiState) -> Router {
+    Router::new().merge(rest::routes()).merge(metrics::routes()).merge(page::routes()).with_state(state)
+}
