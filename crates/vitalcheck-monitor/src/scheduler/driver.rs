@@ -1,16 +1,16 @@
 //! The driver task: one heap of due times for all jobs, one short task per running probe.
 
 use super::metrics::Metrics;
+use super::task::{self, Busy, ProbeCtx};
 use super::{Job, JobId, ProbeFn, ProbeResult, ReconcileReport, SchedulerConfig, ShutdownReport};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use vitalcheck::probe::{ErrorKind, Phase, ProbeError};
 
 /// A request from the [`super::Scheduler`] handle.
 pub(super) enum Command {
@@ -31,14 +31,6 @@ struct Slot {
     paused: bool,
     /// True while a probe of this job is in flight (until its result is handed over).
     busy: Arc<AtomicBool>,
-}
-
-/// What every probe task shares.
-struct ProbeCtx {
-    probe: ProbeFn,
-    permits: Arc<Semaphore>,
-    results: mpsc::Sender<ProbeResult>,
-    metrics: Arc<Metrics>,
 }
 
 /// Owns the schedule. Runs as one task until shutdown or until the handle is dropped.
@@ -231,51 +223,7 @@ impl Driver {
 
 /// Spawns a probe of `slot` scheduled at `scheduled`, unless one is already in flight.
 fn try_spawn(tasks: &mut JoinSet<()>, ctx: &Arc<ProbeCtx>, slot: &Slot, scheduled: Instant) -> bool {
-    if slot.busy.swap(true, Ordering::AcqRel) {
-        return false;
-    }
-    let busy = Busy(Arc::clone(&slot.busy));
-    tasks.spawn(run_probe(Arc::clone(ctx), slot.job.clone(), scheduled, busy));
+    let Some(busy) = Busy::try_set(&slot.busy) else { return false };
+    task::spawn(tasks, ctx, slot.job.clone(), scheduled, busy);
     true
-}
-
-/// Marks a job idle again when its probe task ends, however it ends.
-struct Busy(Arc<AtomicBool>);
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
-/// One probe: wait for a permit, run under the timeout, release the permit, hand over.
-async fn run_probe(ctx: Arc<ProbeCtx>, job: Job, scheduled_at: Instant, busy: Busy) {
-    let Ok(permit) = Arc::clone(&ctx.permits).acquire_owned().await else { return };
-    let started_at = Instant::now();
-    let in_flight = ctx.metrics.start(started_at.saturating_duration_since(scheduled_at));
-    let outcome = match tokio::time::timeout(job.timeout, (ctx.probe)(job.id.clone())).await {
-        Ok(outcome) => outcome,
-        Err(_) => {
-            ctx.metrics.timed_out();
-            Err(timeout_error(&job))
-        }
-    };
-    let finished_at = Instant::now();
-    drop(in_flight);
-    drop(permit);
-    let result = ProbeResult { job: job.id, kind: job.kind, scheduled_at, started_at, finished_at, outcome };
-    // Wait for room while still busy (back-pressure), then mark the job idle *before* the
-    // result becomes visible: whoever reads it may `run_now` the job at once and must not
-    // find it still busy. A closed channel means nobody listens any more: the result is
-    // dropped.
-    if let Ok(room) = ctx.results.reserve().await {
-        drop(busy);
-        room.send(result);
-    }
-}
-
-fn timeout_error(job: &Job) -> ProbeError {
-    let phase = if &*job.kind == "exec" { Phase::Exec } else { Phase::FirstByte };
-    ProbeError::new(ErrorKind::Timeout(phase), job.id.as_str(), format!("no answer in {:?}", job.timeout))
-        .with_elapsed(job.timeout)
 }

@@ -44,6 +44,7 @@
 
 mod driver;
 mod metrics;
+mod task;
 #[cfg(test)]
 mod tests;
 
