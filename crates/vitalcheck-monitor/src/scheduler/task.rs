@@ -1,10 +1,10 @@
-//! One probe task: waits for a concurrency permit, runs the probe, hands the result over.
+//! One probe task: spawned by the driver with a concurrency permit already in hand.
 
 use super::metrics::Metrics;
 use super::{Job, ProbeFn, ProbeResult};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use vitalcheck::probe::{ErrorKind, Phase, ProbeError};
@@ -12,17 +12,18 @@ use vitalcheck::probe::{ErrorKind, Phase, ProbeError};
 /// What every probe task shares.
 pub(super) struct ProbeCtx {
     pub(super) probe: ProbeFn,
+    /// Taken only by the driver (never by a task), so `try_acquire` sees every free permit.
     pub(super) permits: Arc<Semaphore>,
     pub(super) results: mpsc::Sender<ProbeResult>,
     pub(super) metrics: Arc<Metrics>,
 }
 
-/// A job's busy flag, held while its probe task exists; marks the job idle again when
-/// dropped, however the task ends.
+/// A job's busy flag, held while the job waits in the ready queue or its probe task runs;
+/// marks the job idle again when dropped, however that happens (run, stale, shutdown, abort).
 pub(super) struct Busy(Arc<AtomicBool>);
 
 impl Busy {
-    /// Sets `flag`; `None` if it was already set (a probe of the job is in flight).
+    /// Sets `flag`; `None` if it was already set (the job is queued or running).
     pub(super) fn try_set(flag: &Arc<AtomicBool>) -> Option<Busy> {
         if flag.swap(true, Ordering::AcqRel) { None } else { Some(Busy(Arc::clone(flag))) }
     }
@@ -34,14 +35,21 @@ impl Drop for Busy {
     }
 }
 
-/// Spawns a probe of `job` that was due at `scheduled_at`.
-pub(super) fn spawn(tasks: &mut JoinSet<()>, ctx: &Arc<ProbeCtx>, job: Job, scheduled_at: Instant, busy: Busy) {
-    tasks.spawn(run_probe(Arc::clone(ctx), job, scheduled_at, busy));
+/// Spawns a probe of `job` that was due at `scheduled_at`. The task holds `permit` while the
+/// probe runs and releases it before it waits to hand the result over.
+pub(super) fn spawn(
+    tasks: &mut JoinSet<()>,
+    ctx: &Arc<ProbeCtx>,
+    job: Job,
+    scheduled_at: Instant,
+    busy: Busy,
+    permit: OwnedSemaphorePermit,
+) {
+    tasks.spawn(run_probe(Arc::clone(ctx), job, scheduled_at, busy, permit));
 }
 
-/// One probe: wait for a permit, run under the timeout, release the permit, hand over.
-async fn run_probe(ctx: Arc<ProbeCtx>, job: Job, scheduled_at: Instant, busy: Busy) {
-    let Ok(permit) = Arc::clone(&ctx.permits).acquire_owned().await else { return };
+/// One probe: run under the timeout, release the permit, hand the result over.
+async fn run_probe(ctx: Arc<ProbeCtx>, job: Job, scheduled_at: Instant, busy: Busy, permit: OwnedSemaphorePermit) {
     let started_at = Instant::now();
     let in_flight = ctx.metrics.start(started_at.saturating_duration_since(scheduled_at));
     let outcome = match tokio::time::timeout(job.timeout, (ctx.probe)(job.id.clone())).await {
