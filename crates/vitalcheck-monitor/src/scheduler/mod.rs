@@ -44,6 +44,8 @@
 
 mod driver;
 mod metrics;
+#[cfg(test)]
+mod queue_tests;
 mod task;
 #[cfg(test)]
 mod tests;
