@@ -54,7 +54,7 @@ pub(super) struct Driver {
     next_generation: u64,
     spread: bool,
     /// Due jobs without a permit yet, oldest first (`run_now` goes to the front). Popped from
-    /// the front only; stale entries (job removed, replaced or paused) are dropped there.
+    /// the front only; stale entries (job removed, replaced, or paused) are dropped there.
     ready: VecDeque<Ready>,
     /// The probe tasks: at most `concurrency` hold a permit and run a probe.
     tasks: JoinSet<()>,

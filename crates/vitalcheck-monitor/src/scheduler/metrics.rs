@@ -21,11 +21,11 @@ pub(super) struct Metrics {
 pub struct MetricsSnapshot {
     /// Probes running now (holding a concurrency permit).
     pub in_flight: u64,
-    /// Jobs due but waiting for a concurrency permit now, in the driver's ready queue. Zero
-    /// while the scheduler keeps up; above zero it is overloaded (more probes are due than
-    /// `concurrency` lets run), and their lateness grows with it. At most one entry per job,
-    /// plus entries of jobs removed, replaced or paused since they were queued, which are
-    /// dropped (never run) when they reach the front.
+    /// Jobs due but waiting for a concurrency permit now, in the driver's ready queue. A
+    /// burst (many jobs due at once) passes; a count that stays above zero means overload:
+    /// more probes are due than `concurrency` lets run, and each waits its turn (counted in
+    /// the lag). At most one entry per job, plus entries of jobs removed or replaced since
+    /// they were queued (or paused), which are dropped, never run, when they reach the front.
     pub queued: u64,
     /// Probes started since the scheduler started.
     pub started: u64,

@@ -18,11 +18,11 @@
 //! * **Permit first, then a task.** The driver takes the permit before it spawns a probe
 //!   task, so at most `concurrency` tasks run probes, however late the scheduler is. A due
 //!   job that finds no free permit (or others already waiting) goes into the driver's
-//!   ready queue, one entry per job, and [`MetricsSnapshot::queued`] counts them: above
-//!   zero the scheduler is overloaded. When permits come free the driver starts queued
-//!   jobs oldest first; [`Scheduler::run_now`] goes to the front. An entry whose job was
-//!   removed, replaced or paused meanwhile is dropped (its job idle again) when it
-//!   reaches the front. The wait counts as lag (`started_at - scheduled_at`); with one
+//!   ready queue, one entry per job, and [`MetricsSnapshot::queued`] counts them (a burst
+//!   passes; a count that stays up means overload). When permits come free the driver
+//!   starts queued jobs oldest first; [`Scheduler::run_now`] goes to the front. An entry
+//!   whose job was removed or replaced meanwhile, or is paused when its turn comes, is
+//!   dropped there (its job idle again) without taking a permit. The wait counts as lag (`started_at - scheduled_at`); with one
 //!   entry per job it levels off near `jobs × probe time / concurrency` instead of
 //!   growing. Shutdown drops the queue: those probes never started.
 //! * **Back-pressure.** Results go on a bounded channel. A probe task releases its permit
