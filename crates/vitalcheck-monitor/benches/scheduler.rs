@@ -3,12 +3,25 @@
 //! 1. Steady state: 100,000 jobs, an instant probe, 10 s interval, 30 s of real time:
 //!    runs per job, CPU time (utime + stime from /proc/self/stat), RSS (VmRSS).
 //! 2. One pass: 10,000 jobs at concurrency 1,000, each probe a 50 ms tokio sleep: wall time.
+//! 3. Overload: 100,000 jobs at 10 s (10,000 probes/s due), concurrency 1,000, each probe a
+//!    200 ms tokio sleep (5,000 probes/s possible), 20 s: results/s, skips, the ready queue,
+//!    tasks alive, lag, heap in use and RSS.
+//!
+//! Name scenarios (`one-pass`, `steady`, `overload`) after `--` to run only those.
 
 #![allow(missing_docs)]
 
 use std::time::{Duration, Instant};
 use vitalcheck::probe::Observation;
 use vitalcheck_monitor::scheduler::{Job, Scheduler, SchedulerConfig, probe_fn};
+
+/// Counts the heap in use (the system allocator underneath, as before).
+#[global_allocator]
+static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+
+fn heap_mib() -> f64 {
+    ALLOCATOR.allocated() as f64 / (1024.0 * 1024.0)
+}
 
 /// User + system CPU time of this process.
 fn cpu_time() -> Duration {
@@ -91,12 +104,61 @@ async fn one_pass(n: usize, concurrency: usize, probe_time: Duration) {
     sched.shutdown(Duration::from_secs(5)).await;
 }
 
+async fn overload(n: usize, interval: Duration, concurrency: usize, probe_time: Duration, run_for: Duration) {
+    let (heap_before, rss_before) = (heap_mib(), rss_mib());
+    let probe = probe_fn(move |_| async move {
+        tokio::time::sleep(probe_time).await;
+        Ok(Observation::healthy(probe_time, "ok"))
+    });
+    let config = SchedulerConfig { concurrency, ..SchedulerConfig::default() };
+    let (sched, mut rx) = Scheduler::start(jobs(n, interval), probe, config);
+    let runtime = tokio::runtime::Handle::current().metrics();
+    let (wall0, deadline) = (Instant::now(), tokio::time::Instant::now() + run_for);
+    let (mut results, mut peak_heap, mut peak_rss, mut peak_tasks, mut peak_queued) = (0u64, 0f64, 0f64, 0, 0);
+    let mut checked = Instant::now();
+    while let Ok(Some(_)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        results += 1;
+        if checked.elapsed() > Duration::from_millis(250) {
+            peak_heap = peak_heap.max(heap_mib());
+            peak_rss = peak_rss.max(rss_mib());
+            peak_tasks = peak_tasks.max(runtime.num_alive_tasks());
+            peak_queued = peak_queued.max(sched.metrics().queued);
+            checked = Instant::now();
+        }
+    }
+    let wall = wall0.elapsed();
+    let m = sched.metrics();
+    let capacity = concurrency as f64 / probe_time.as_secs_f64();
+    println!(
+        "overload: {n} jobs, interval {interval:?} ({:.0} due/s), concurrency {concurrency}, probe {probe_time:?} \
+         ({capacity:.0}/s possible), {wall:.1?} wall",
+        n as f64 / interval.as_secs_f64()
+    );
+    println!("  results {:.0}/s, started {} skipped {}", results as f64 / wall.as_secs_f64(), m.started, m.skipped);
+    println!("  peak: queued {peak_queued}, tasks alive {peak_tasks}; lag mean {:?} max {:?}", m.lag_mean(), m.lag_max);
+    println!(
+        "  heap before {heap_before:.1} MiB, peak {peak_heap:.1} MiB; RSS before {rss_before:.1} MiB, peak {peak_rss:.1} MiB"
+    );
+    sched.shutdown(Duration::from_secs(5)).await;
+}
+
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let named: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with('-')).collect();
+    let run = |scenario: &str| named.is_empty() || named.contains(&scenario);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_time().build().expect("runtime");
     runtime.block_on(async {
-        one_pass(10_000, 1_000, Duration::from_millis(50)).await;
-        let run_for = if quick { Duration::from_secs(3) } else { Duration::from_secs(30) };
-        steady(100_000, Duration::from_secs(10), run_for).await;
+        if run("one-pass") {
+            one_pass(10_000, 1_000, Duration::from_millis(50)).await;
+        }
+        if run("steady") {
+            let run_for = if quick { Duration::from_secs(3) } else { Duration::from_secs(30) };
+            steady(100_000, Duration::from_secs(10), run_for).await;
+        }
+        if run("overload") {
+            let run_for = if quick { Duration::from_secs(5) } else { Duration::from_secs(20) };
+            overload(100_000, Duration::from_secs(10), 1_000, Duration::from_millis(200), run_for).await;
+        }
     });
 }

@@ -186,13 +186,14 @@ async fn sample(engine: &Engine, server: &ServerProcess, from: Instant, until: I
                 .zip(previous.server_cpu)
                 .map_or("?".into(), |(b, a)| format!("{:.2}", b.saturating_sub(a).as_secs_f64() / wall));
             println!(
-                "    t+{:>5.1} s: {:>7.0} results/s, skipped +{}, timed out +{}, in flight {}, lag max {}, \
+                "    t+{:>5.1} s: {:>7.0} results/s, skipped +{}, timed out +{}, in flight {}, queued {}, lag max {}, \
                  CPU {:.2} cores (server {server_cores}, machine {:.2}), RSS {} (heap {})",
                 now.duration_since(from).as_secs_f64(),
                 (m1.results - m0.results) as f64 / wall,
                 m1.scheduler.skipped - m0.scheduler.skipped,
                 m1.scheduler.timed_out - m0.scheduler.timed_out,
                 m1.scheduler.in_flight,
+                m1.scheduler.queued,
                 ms(m1.scheduler.lag_max),
                 (reading.cpu - previous.cpu).as_secs_f64() / wall,
                 measure::machine_cores(previous.machine, reading.machine, reading.at.duration_since(previous.at)),

@@ -1,16 +1,17 @@
-//! The driver task: one heap of due times for all jobs, one short task per running probe.
+//! The driver task: one heap of due times for all jobs, a ready queue of due jobs waiting
+//! for a concurrency permit, and one short task per running probe (spawned with its permit).
 
 use super::metrics::Metrics;
+use super::task::{self, Busy, ProbeCtx};
 use super::{Job, JobId, ProbeFn, ProbeResult, ReconcileReport, SchedulerConfig, ShutdownReport};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use vitalcheck::probe::{ErrorKind, Phase, ProbeError};
 
 /// A request from the [`super::Scheduler`] handle.
 pub(super) enum Command {
@@ -29,16 +30,21 @@ struct Slot {
     /// Changes when the job is replaced, so stale heap entries are recognised and dropped.
     generation: u64,
     paused: bool,
-    /// True while a probe of this job is in flight (until its result is handed over).
+    /// True while the job waits in the ready queue or a probe of it is in flight (until its
+    /// result is handed over).
     busy: Arc<AtomicBool>,
 }
 
-/// What every probe task shares.
-struct ProbeCtx {
-    probe: ProbeFn,
-    permits: Arc<Semaphore>,
-    results: mpsc::Sender<ProbeResult>,
-    metrics: Arc<Metrics>,
+/// A due job in the ready queue, waiting for a concurrency permit.
+struct Ready {
+    id: JobId,
+    /// The job's generation when it was queued: a replaced job's entry is stale.
+    generation: u64,
+    scheduled: Instant,
+    /// Queued by `run_now`: runs even if the job is paused.
+    forced: bool,
+    /// The job's busy flag, set while the entry waits; dropping a stale entry marks it idle.
+    busy: Busy,
 }
 
 /// Owns the schedule. Runs as one task until shutdown or until the handle is dropped.
@@ -47,6 +53,10 @@ pub(super) struct Driver {
     heap: BinaryHeap<Reverse<(Instant, u64, JobId)>>,
     next_generation: u64,
     spread: bool,
+    /// Due jobs without a permit yet, oldest first (`run_now` goes to the front). Popped from
+    /// the front only; stale entries (job removed, replaced, or paused) are dropped there.
+    ready: VecDeque<Ready>,
+    /// The probe tasks: at most `concurrency` hold a permit and run a probe.
     tasks: JoinSet<()>,
     ctx: Arc<ProbeCtx>,
 }
@@ -82,6 +92,7 @@ impl Driver {
             heap: BinaryHeap::new(),
             next_generation: 0,
             spread: config.spread,
+            ready: VecDeque::new(),
             tasks: JoinSet::new(),
             ctx: Arc::new(ProbeCtx { probe, permits, results, metrics }),
         }
@@ -122,7 +133,7 @@ impl Driver {
         ReconcileReport { removed, ..self.upsert(jobs) }
     }
 
-    /// Heap entries of removed jobs are dropped lazily when they come due.
+    /// Heap and ready-queue entries of removed jobs are dropped lazily when they come up.
     fn remove(&mut self, ids: Vec<JobId>) -> usize {
         ids.iter().filter(|id| self.jobs.remove(*id).is_some()).count()
     }
@@ -143,17 +154,16 @@ impl Driver {
                 let _ = reply.send(found);
             }
             Command::RunNow(id, reply) => {
-                let ran = match self.jobs.get(&id) {
-                    Some(slot) => try_spawn(&mut self.tasks, &self.ctx, slot, Instant::now()),
-                    None => false,
-                };
-                let _ = reply.send(ran);
+                let _ = reply.send(self.run_now(&id));
             }
             Command::Shutdown(..) => unreachable!("handled by run"),
         }
     }
 
-    /// The loop: commands first, then due jobs, then reaping finished probe tasks.
+    /// The loop: commands first, then queued jobs when a permit comes free, then due jobs,
+    /// then reaping finished probe tasks. The permit branch only runs while the queue is
+    /// not empty and each run takes at least one entry off it, so it cannot starve the
+    /// schedule for longer than the queue lasts.
     pub(super) async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let sleep = tokio::time::sleep_until(Instant::now());
         tokio::pin!(sleep);
@@ -175,13 +185,23 @@ impl Driver {
                     Some(command) => self.handle(command),
                     None => return,
                 },
+                // The driver is the only one to take permits, and never closes the semaphore.
+                Ok(permit) = Arc::clone(&self.ctx.permits).acquire_owned(), if !self.ready.is_empty() => {
+                    self.dispatch(Some(permit));
+                }
                 () = &mut sleep, if next.is_some() => self.fire_due(),
-                Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
+                Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                    // Reap every finished task at once, so at most `concurrency` running
+                    // tasks (plus those waiting to hand a result over) stay in the set.
+                    while self.tasks.try_join_next().is_some() {}
+                }
             }
         }
     }
 
-    /// Runs (or skips) every job whose slot has come, and puts each back at its next slot.
+    /// Starts (or queues, or skips) every job whose slot has come, and puts each back at its
+    /// next slot. A job starts at once only if nothing is queued before it and a permit is
+    /// free; a busy job (queued or running) skips the slot.
     fn fire_due(&mut self) {
         let now = Instant::now();
         while let Some(Reverse((due, ..))) = self.heap.peek() {
@@ -193,8 +213,20 @@ impl Driver {
             if slot.generation != generation {
                 continue;
             }
-            if !slot.paused && !try_spawn(&mut self.tasks, &self.ctx, slot, due) {
-                self.ctx.metrics.skip(1);
+            if !slot.paused {
+                if let Some(busy) = Busy::try_set(&slot.busy) {
+                    // Behind queued jobs (or without a free permit) it waits its turn.
+                    let permit = if self.ready.is_empty() { self.free_permit() } else { None };
+                    match permit {
+                        Some(permit) => task::spawn(&mut self.tasks, &self.ctx, slot.job.clone(), due, busy, permit),
+                        None => {
+                            let ready = Ready { id: id.clone(), generation, scheduled: due, forced: false, busy };
+                            self.ready.push_back(ready);
+                        }
+                    }
+                } else {
+                    self.ctx.metrics.skip(1);
+                }
             }
             let interval = interval_of(&slot.job);
             let mut next = due + interval;
@@ -209,11 +241,54 @@ impl Driver {
             }
             self.heap.push(Reverse((next, generation, id)));
         }
+        self.ctx.metrics.set_queued(self.ready.len());
     }
 
-    /// Stops scheduling and waits up to `grace` for the probes in flight.
+    /// A permit if one is free now.
+    fn free_permit(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.ctx.permits).try_acquire_owned().ok()
+    }
+
+    /// Starts queued jobs from the front while permits are free, `permit` first; drops
+    /// stale entries (their jobs become idle) on the way.
+    fn dispatch(&mut self, mut permit: Option<OwnedSemaphorePermit>) {
+        while let Some(ready) = self.ready.pop_front() {
+            let Some(slot) = self.jobs.get(&ready.id) else { continue };
+            if slot.generation != ready.generation || (slot.paused && !ready.forced) {
+                continue;
+            }
+            let Some(permit) = permit.take().or_else(|| self.free_permit()) else {
+                self.ready.push_front(ready);
+                break;
+            };
+            task::spawn(&mut self.tasks, &self.ctx, slot.job.clone(), ready.scheduled, ready.busy, permit);
+        }
+        self.ctx.metrics.set_queued(self.ready.len());
+    }
+
+    /// Runs an idle job now, paused or not: at once if a permit is free, else at the front
+    /// of the queue. False if the job is unknown, queued or running.
+    fn run_now(&mut self, id: &JobId) -> bool {
+        let Some(slot) = self.jobs.get(id) else { return false };
+        let Some(busy) = Busy::try_set(&slot.busy) else { return false };
+        let now = Instant::now();
+        match self.free_permit() {
+            Some(permit) => task::spawn(&mut self.tasks, &self.ctx, slot.job.clone(), now, busy, permit),
+            None => {
+                let ready = Ready { id: id.clone(), generation: slot.generation, scheduled: now, forced: true, busy };
+                self.ready.push_front(ready);
+                self.ctx.metrics.set_queued(self.ready.len());
+            }
+        }
+        true
+    }
+
+    /// Stops scheduling, drops the queued jobs (they never started) and waits up to `grace`
+    /// for the probes in flight.
     async fn drain(&mut self, grace: Duration) -> ShutdownReport {
         self.heap.clear();
+        self.ready.clear();
+        self.ctx.metrics.set_queued(0);
         self.jobs.clear();
         let mut report = ShutdownReport::default();
         let all_done = async {
@@ -227,55 +302,4 @@ impl Driver {
         }
         report
     }
-}
-
-/// Spawns a probe of `slot` scheduled at `scheduled`, unless one is already in flight.
-fn try_spawn(tasks: &mut JoinSet<()>, ctx: &Arc<ProbeCtx>, slot: &Slot, scheduled: Instant) -> bool {
-    if slot.busy.swap(true, Ordering::AcqRel) {
-        return false;
-    }
-    let busy = Busy(Arc::clone(&slot.busy));
-    tasks.spawn(run_probe(Arc::clone(ctx), slot.job.clone(), scheduled, busy));
-    true
-}
-
-/// Marks a job idle again when its probe task ends, however it ends.
-struct Busy(Arc<AtomicBool>);
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
-/// One probe: wait for a permit, run under the timeout, release the permit, hand over.
-async fn run_probe(ctx: Arc<ProbeCtx>, job: Job, scheduled_at: Instant, busy: Busy) {
-    let Ok(permit) = Arc::clone(&ctx.permits).acquire_owned().await else { return };
-    let started_at = Instant::now();
-    let in_flight = ctx.metrics.start(started_at.saturating_duration_since(scheduled_at));
-    let outcome = match tokio::time::timeout(job.timeout, (ctx.probe)(job.id.clone())).await {
-        Ok(outcome) => outcome,
-        Err(_) => {
-            ctx.metrics.timed_out();
-            Err(timeout_error(&job))
-        }
-    };
-    let finished_at = Instant::now();
-    drop(in_flight);
-    drop(permit);
-    let result = ProbeResult { job: job.id, kind: job.kind, scheduled_at, started_at, finished_at, outcome };
-    // Wait for room while still busy (back-pressure), then mark the job idle *before* the
-    // result becomes visible: whoever reads it may `run_now` the job at once and must not
-    // find it still busy. A closed channel means nobody listens any more: the result is
-    // dropped.
-    if let Ok(room) = ctx.results.reserve().await {
-        drop(busy);
-        room.send(result);
-    }
-}
-
-fn timeout_error(job: &Job) -> ProbeError {
-    let phase = if &*job.kind == "exec" { Phase::Exec } else { Phase::FirstByte };
-    ProbeError::new(ErrorKind::Timeout(phase), job.id.as_str(), format!("no answer in {:?}", job.timeout))
-        .with_elapsed(job.timeout)
 }

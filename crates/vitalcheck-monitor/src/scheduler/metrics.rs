@@ -7,6 +7,7 @@ use std::time::Duration;
 #[derive(Debug, Default)]
 pub(super) struct Metrics {
     in_flight: AtomicU64,
+    queued: AtomicU64,
     started: AtomicU64,
     finished: AtomicU64,
     timed_out: AtomicU64,
@@ -20,6 +21,12 @@ pub(super) struct Metrics {
 pub struct MetricsSnapshot {
     /// Probes running now (holding a concurrency permit).
     pub in_flight: u64,
+    /// Jobs due but waiting for a concurrency permit now, in the driver's ready queue. A
+    /// burst (many jobs due at once) passes; a count that stays above zero means overload:
+    /// more probes are due than `concurrency` lets run, and each waits its turn (counted in
+    /// the lag). At most one entry per job, plus entries of jobs removed or replaced since
+    /// they were queued (or paused), which are dropped, never run, when they reach the front.
+    pub queued: u64,
     /// Probes started since the scheduler started.
     pub started: u64,
     /// Probes finished (including timeouts).
@@ -30,7 +37,7 @@ pub struct MetricsSnapshot {
     /// late by more than an interval.
     pub skipped: u64,
     /// The sum over started probes of how late each started after its scheduled time
-    /// (waiting for a permit included).
+    /// (the wait in the ready queue for a permit included).
     pub lag_total: Duration,
     /// The largest such lateness.
     pub lag_max: Duration,
@@ -51,6 +58,7 @@ impl Metrics {
     pub(super) fn snapshot(&self) -> MetricsSnapshot {
         MetricsSnapshot {
             in_flight: self.in_flight.load(Relaxed),
+            queued: self.queued.load(Relaxed),
             started: self.started.load(Relaxed),
             finished: self.finished.load(Relaxed),
             timed_out: self.timed_out.load(Relaxed),
@@ -58,6 +66,11 @@ impl Metrics {
             lag_total: Duration::from_nanos(self.lag_total_ns.load(Relaxed)),
             lag_max: Duration::from_nanos(self.lag_max_ns.load(Relaxed)),
         }
+    }
+
+    /// The driver's ready queue now holds `len` entries.
+    pub(super) fn set_queued(&self, len: usize) {
+        self.queued.store(u64::try_from(len).unwrap_or(u64::MAX), Relaxed);
     }
 
     pub(super) fn skip(&self, slots: u64) {

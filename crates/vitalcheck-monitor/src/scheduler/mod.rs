@@ -2,22 +2,34 @@
 //!
 //! * **One driver task, not a task per job.** A `BinaryHeap` of due times drives all jobs;
 //!   a probe gets a short-lived task only while it runs. 100,000 idle jobs cost one heap
-//!   entry and one map entry each, not 100,000 parked tasks.
+//!   entry and one map entry each, not 100,000 parked tasks, and so do 100,000 late ones
+//!   (see the ready queue below).
 //! * **Spread.** Job `j`'s first run is at `now + offset(j)`, where the offset is a hash of
 //!   the job's name modulo its interval: deterministic, even, and independent of the
 //!   other jobs, so a reload does not move anyone.
 //! * **No drift.** The next run is the previous *scheduled* time plus the interval, never
 //!   the finish time plus the interval.
-//! * **Skip, never pile up.** A job has at most one probe in flight. A slot that comes
-//!   while the previous probe still runs (or still waits to hand its result over) is
-//!   skipped and counted in [`MetricsSnapshot::skipped`].
+//! * **Skip, never pile up.** A job is queued or has one probe in flight, never more. A
+//!   slot that comes while the job still waits in the ready queue, still runs, or still
+//!   waits to hand its result over is skipped and counted in [`MetricsSnapshot::skipped`].
 //! * **Limits.** A global [`tokio::sync::Semaphore`] bounds the probes that run at once;
 //!   every probe runs under `tokio::time::timeout(job.timeout)`. A slow job holds only its
 //!   own task and one permit, so it never delays the others.
+//! * **Permit first, then a task.** The driver takes the permit before it spawns a probe
+//!   task, so at most `concurrency` tasks run probes, however late the scheduler is. A due
+//!   job that finds no free permit (or others already waiting) goes into the driver's
+//!   ready queue, one entry per job, and [`MetricsSnapshot::queued`] counts them (a burst
+//!   passes; a count that stays up means overload). When permits come free the driver
+//!   starts queued jobs oldest first; [`Scheduler::run_now`] goes to the front. An entry
+//!   whose job was removed or replaced meanwhile, or is paused when its turn comes, is
+//!   dropped there (its job idle again) without taking a permit. The wait counts as lag (`started_at - scheduled_at`); with one
+//!   entry per job it levels off near `jobs × probe time / concurrency` instead of
+//!   growing. Shutdown drops the queue: those probes never started.
 //! * **Back-pressure.** Results go on a bounded channel. A probe task releases its permit
 //!   *before* it waits for room in the channel, and its job stays busy until the result is
 //!   handed over, so a slow consumer makes jobs skip slots (counted) instead of growing
-//!   memory: at most `channel_capacity + jobs` results exist at once. The driver never
+//!   memory: at most `channel_capacity + jobs` results (and tasks waiting to hand one
+//!   over, which hold no permit) exist at once. The driver never
 //!   waits on the channel, so schedules keep ticking and resume as soon as there is room.
 //!
 //! The probe is any function `JobId -> future of Result<Observation, ProbeError>` (see
@@ -44,6 +56,9 @@
 
 mod driver;
 mod metrics;
+#[cfg(test)]
+mod queue_tests;
+mod task;
 #[cfg(test)]
 mod tests;
 
@@ -137,7 +152,7 @@ pub struct ProbeResult {
     pub kind: Arc<str>,
     /// When the probe was due (its slot on the job's grid, or the `run_now` call).
     pub scheduled_at: Instant,
-    /// When it started (after waiting for a concurrency permit).
+    /// When it started (after waiting in the ready queue for a concurrency permit).
     pub started_at: Instant,
     /// When it finished or timed out.
     pub finished_at: Instant,
@@ -251,8 +266,9 @@ impl Scheduler {
         self.request(|reply| Command::Pause(id, reply, false)).await
     }
 
-    /// Runs a job now (paused or not) without moving its schedule; false if the job is
-    /// unknown or a probe of it is already in flight.
+    /// Runs a job now (paused or not) without moving its schedule: at once if a concurrency
+    /// permit is free, else first in the ready queue. False if the job is unknown, already
+    /// queued, or a probe of it is already in flight.
     pub async fn run_now(&self, id: JobId) -> Result<bool, SchedulerClosed> {
         self.request(|reply| Command::RunNow(id, reply)).await
     }
@@ -262,8 +278,9 @@ impl Scheduler {
         self.metrics.snapshot()
     }
 
-    /// Stops scheduling, waits up to `grace` for in-flight probes (their results are
-    /// still sent), then aborts the rest. The results channel closes once all are done.
+    /// Stops scheduling, drops the jobs waiting in the ready queue (never started, not in
+    /// the report), waits up to `grace` for in-flight probes (their results are still
+    /// sent), then aborts the rest. The results channel closes once all are done.
     pub async fn shutdown(&self, grace: Duration) -> ShutdownReport {
         self.request(|reply| Command::Shutdown(grace, reply)).await.unwrap_or_default()
     }

@@ -4,34 +4,34 @@ use super::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use vitalcheck::probe::ErrorKind;
 
-const SEC: Duration = Duration::from_secs(1);
+pub(super) const SEC: Duration = Duration::from_secs(1);
 
-fn ok() -> Result<Observation, ProbeError> {
+pub(super) fn ok() -> Result<Observation, ProbeError> {
     Ok(Observation::healthy(Duration::ZERO, "ok"))
 }
 
 /// A probe that takes `took` (paused time) for every job.
-fn sleeping(took: Duration) -> ProbeFn {
+pub(super) fn sleeping(took: Duration) -> ProbeFn {
     probe_fn(move |_| async move {
         tokio::time::sleep(took).await;
         ok()
     })
 }
 
-fn job(name: &str, interval: Duration) -> Job {
+pub(super) fn job(name: &str, interval: Duration) -> Job {
     Job::new(name, "http", interval, 5 * SEC)
 }
 
-fn config(spread: bool) -> SchedulerConfig {
+pub(super) fn config(spread: bool) -> SchedulerConfig {
     SchedulerConfig { concurrency: 100, channel_capacity: 10_000, spread }
 }
 
 /// Everything received so far, without waiting.
-fn drain(rx: &mut mpsc::Receiver<ProbeResult>) -> Vec<ProbeResult> {
+pub(super) fn drain(rx: &mut mpsc::Receiver<ProbeResult>) -> Vec<ProbeResult> {
     std::iter::from_fn(|| rx.try_recv().ok()).collect()
 }
 
-fn starts_of(results: &[ProbeResult], name: &str) -> Vec<Instant> {
+pub(super) fn starts_of(results: &[ProbeResult], name: &str) -> Vec<Instant> {
     results.iter().filter(|r| r.job.as_str() == name).map(|r| r.started_at).collect()
 }
 
