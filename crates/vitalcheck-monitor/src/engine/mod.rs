@@ -44,6 +44,7 @@
 mod clock;
 mod control;
 mod entry;
+mod messages;
 mod persist;
 mod plan;
 mod restore;

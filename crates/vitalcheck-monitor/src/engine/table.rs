@@ -10,6 +10,7 @@
 
 use super::clock::{from_epoch, since_epoch};
 use super::entry::{Entry, TargetRef};
+use super::messages;
 use super::plan::{self, Slot};
 use super::restore;
 use super::view::{LastResult, ReloadReport, TargetSnapshot, TransitionEvent};
@@ -168,8 +169,8 @@ impl Table {
         let observed = entry.state.observe(slot.kind(), status, &message, since_epoch(at));
         mirror(&entry.state, view);
         entry.history.record(at, status, latency);
-        let last =
-            LastResult { at, status, latency, probe: slot.shown(), error_kind, message: Arc::from(message.as_str()) };
+        let shared = messages::share(view.last.as_ref().map(|l| &l.message), &message);
+        let last = LastResult { at, status, latency, probe: slot.shown(), error_kind, message: shared };
         if last.failed() {
             entry.remember_failure(&last);
         }
@@ -217,7 +218,7 @@ impl Table {
             latency,
             probe: row.probe.as_deref().and_then(Slot::from_name).and_then(Slot::shown),
             error_kind: row.error_kind.as_deref().and_then(restore::error_kind_name),
-            message: Arc::from(row.detail.as_str()),
+            message: messages::share(view.last.as_ref().map(|l| &l.message), &row.detail),
         };
         if last.failed() {
             entry.remember_failure(&last);

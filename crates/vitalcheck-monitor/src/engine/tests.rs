@@ -11,6 +11,7 @@ use crate::scheduler::JobId;
 use crate::store::StateRow;
 use jiff::Timestamp;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use vitalcheck::probe::{ErrorKind, Observation, ProbeError};
 use vitalcheck::state::TargetStatus;
@@ -313,4 +314,29 @@ fn view_column_follows_a_restart() {
     again.assert_in_step();
     let last = again.get("svc").unwrap().view.last.clone().unwrap();
     assert_eq!(last, before.last.unwrap(), "the replayed result shows as before the restart");
+}
+
+#[test]
+fn a_target_that_says_the_same_keeps_its_arc() {
+    let mut table = build(TWO);
+    let message = |table: &Table, name: &str| Arc::clone(&table.get(name).unwrap().view.last.as_ref().unwrap().message);
+    table.apply(&JobId::new("a"), t(1), ok());
+    let first = message(&table, "a");
+    table.apply(&JobId::new("a"), t(2), ok());
+    assert!(Arc::ptr_eq(&first, &message(&table, "a")), "the same target says the same again");
+    table.apply(&JobId::new("a"), t(3), refused());
+    let failed = message(&table, "a");
+    assert_eq!(&*failed, "connection refused: nothing listening");
+    let failure = Arc::clone(&table.get("a").unwrap().entry.last_failure.as_ref().unwrap().message);
+    assert!(Arc::ptr_eq(&failed, &failure), "the latest failure shares it too");
+    table.apply(&JobId::new("a"), t(4), refused());
+    assert!(Arc::ptr_eq(&failed, &message(&table, "a")));
+    let mut row = crate::store::ResultRow::new("a", t(5), vitalcheck::Status::Unhealthy, 100);
+    row.detail = "connection refused: nothing listening".into();
+    table.replay(&row);
+    assert!(Arc::ptr_eq(&failed, &message(&table, "a")), "replayed results too");
+    // Kept across a reload.
+    let (mut table, _) = Table::build(&config(TWO), table, &HashMap::new(), &history(), t(6));
+    table.apply(&JobId::new("a"), t(7), refused());
+    assert!(Arc::ptr_eq(&failed, &message(&table, "a")));
 }
