@@ -10,7 +10,7 @@
 
 use super::clock::{from_epoch, since_epoch};
 use super::entry::{Entry, TargetRef};
-use super::messages;
+use super::messages::Messages;
 use super::plan::{self, Slot};
 use super::restore;
 use super::view::{LastResult, ReloadReport, TargetSnapshot, TransitionEvent};
@@ -52,6 +52,8 @@ pub(crate) struct Table {
     by_name: HashMap<Arc<str>, usize>,
     by_job: HashMap<JobId, (usize, Slot)>,
     groups: BTreeMap<Arc<str>, Vec<usize>>,
+    /// The texts of latest results, shared between targets (kept across reloads).
+    messages: Messages,
 }
 
 impl Table {
@@ -68,7 +70,7 @@ impl Table {
         let mut report = ReloadReport::default();
         let mut old_targets: HashMap<Arc<str>, (Entry, TargetSnapshot)> =
             old.entries.drain(..).zip(old.views.drain(..)).map(|(e, v)| (Arc::clone(&v.name), (e, v))).collect();
-        let mut table = Table::default();
+        let mut table = Table { messages: std::mem::take(&mut old.messages), ..Table::default() };
         for group in &config.groups {
             table.groups.insert(Arc::from(group.name.as_str()), Vec::new());
         }
@@ -169,7 +171,7 @@ impl Table {
         let observed = entry.state.observe(slot.kind(), status, &message, since_epoch(at));
         mirror(&entry.state, view);
         entry.history.record(at, status, latency);
-        let shared = messages::share(view.last.as_ref().map(|l| &l.message), &message);
+        let shared = self.messages.share(view.last.as_ref().map(|l| &l.message), &message);
         let last = LastResult { at, status, latency, probe: slot.shown(), error_kind, message: shared };
         if last.failed() {
             entry.remember_failure(&last);
@@ -218,7 +220,7 @@ impl Table {
             latency,
             probe: row.probe.as_deref().and_then(Slot::from_name).and_then(Slot::shown),
             error_kind: row.error_kind.as_deref().and_then(restore::error_kind_name),
-            message: messages::share(view.last.as_ref().map(|l| &l.message), &row.detail),
+            message: self.messages.share(view.last.as_ref().map(|l| &l.message), &row.detail),
         };
         if last.failed() {
             entry.remember_failure(&last);
@@ -278,6 +280,12 @@ impl Table {
     pub(crate) fn paused_jobs(&self) -> Vec<JobId> {
         let targets = self.entries.iter().zip(&self.views);
         targets.filter(|(_, v)| v.paused).flat_map(|(e, _)| e.due().map(|p| p.job.clone())).collect()
+    }
+
+    /// How many texts of results are shared between targets now.
+    #[cfg(test)]
+    pub(crate) fn shared_messages(&self) -> usize {
+        self.messages.len()
     }
 
     /// Panics unless the column is in step with the entries and the indexes.

@@ -1,6 +1,7 @@
 //! The table's logic without I/O: results in, states, transitions, rows and reloads out.
 
 use super::clock::since_epoch;
+use super::messages::{self, Messages};
 use super::plan::Slot;
 use super::plan::job_id;
 use super::restore;
@@ -339,4 +340,48 @@ fn a_target_that_says_the_same_keeps_its_arc() {
     let (mut table, _) = Table::build(&config(TWO), table, &HashMap::new(), &history(), t(6));
     table.apply(&JobId::new("a"), t(7), refused());
     assert!(Arc::ptr_eq(&failed, &message(&table, "a")));
+}
+
+#[test]
+fn targets_that_say_the_same_share_one_arc() {
+    let mut table = build(TWO);
+    let message = |table: &Table, name: &str| Arc::clone(&table.get(name).unwrap().view.last.as_ref().unwrap().message);
+    table.apply(&JobId::new("a"), t(1), ok());
+    let first = message(&table, "a");
+    table.apply(&JobId::new("b"), t(1), ok());
+    assert!(Arc::ptr_eq(&first, &message(&table, "b")), "another target says the same");
+    table.apply(&JobId::new("a"), t(2), refused());
+    table.apply(&JobId::new("a"), t(3), ok());
+    assert!(Arc::ptr_eq(&first, &message(&table, "a")), "back to the shared text after a failure");
+    let mut row = crate::store::ResultRow::new("b", t(4), vitalcheck::Status::Unhealthy, 100);
+    row.detail = "connection refused: nothing listening".into();
+    table.replay(&row);
+    let failed = Arc::clone(&table.get("a").unwrap().entry.last_failure.as_ref().unwrap().message);
+    assert!(Arc::ptr_eq(&failed, &message(&table, "b")), "replayed results share too");
+    assert_eq!(table.shared_messages(), 2);
+    let (mut table, _) = Table::build(&config(TWO), table, &HashMap::new(), &history(), t(5));
+    table.apply(&JobId::new("b"), t(6), ok());
+    assert!(Arc::ptr_eq(&first, &message(&table, "b")), "shared across a reload");
+}
+
+#[test]
+fn shared_messages_stay_bounded() {
+    let mut messages = Messages::default();
+    let mut kept = Vec::new();
+    for i in 0..3 * messages::CAPACITY {
+        let text = format!("connected to 10.0.{}.{}:22", i / 256, i % 256);
+        let first = messages.share(None, &text);
+        assert!(messages.len() <= messages::CAPACITY);
+        let again = messages.share(Some(&first), &text);
+        assert!(Arc::ptr_eq(&first, &again), "reused by its target past the cap");
+        kept.push(first);
+    }
+    // Texts that several targets show survive making room; one-off texts do not.
+    let hot: Vec<Arc<str>> = (0..3).map(|_| messages.share(None, "HTTP 200")).collect();
+    assert!(hot.iter().all(|m| Arc::ptr_eq(m, &hot[0])));
+    for i in 0..2 * messages::CAPACITY {
+        messages.share(None, &format!("one-off {i}"));
+        assert!(messages.len() <= messages::CAPACITY);
+    }
+    assert!(Arc::ptr_eq(&messages.share(None, "HTTP 200"), &hot[0]));
 }
