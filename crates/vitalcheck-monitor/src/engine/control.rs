@@ -167,11 +167,12 @@ impl Control {
     async fn regate(&self, name: &str) {
         let (due, stale, paused) = {
             let table = self.shared.read();
-            let Some(entry) = table.get(name) else { return };
+            let Some(target) = table.get(name) else { return };
+            let (entry, paused) = (target.entry, target.view.paused);
             let due = entry.due_jobs();
             let stale: Vec<JobId> =
                 entry.slots.iter().map(|p| p.job.clone()).filter(|id| !due.iter().any(|j| &j.id == id)).collect();
-            (due, stale, entry.paused)
+            (due, stale, paused)
         };
         let scheduler = &self.shared.scheduler;
         let ids: Vec<JobId> = due.iter().map(|j| j.id.clone()).collect();
@@ -219,13 +220,7 @@ impl Control {
             let old = std::mem::take(&mut *table);
             let (new, report) = Table::build(config, old, &HashMap::new(), &self.history, now);
             *table = new;
-            let paused: Vec<JobId> = table
-                .entries()
-                .iter()
-                .filter(|e| e.paused)
-                .flat_map(|e| e.due().map(|p| p.job.clone()).collect::<Vec<_>>())
-                .collect();
-            (table.due_jobs(), specs_of(&table), paused, report)
+            (table.due_jobs(), specs_of(&table), table.paused_jobs(), report)
         };
         *self.shared.specs.write().unwrap_or_else(std::sync::PoisonError::into_inner) = specs;
         let scheduler = &self.shared.scheduler;

@@ -43,6 +43,8 @@
 
 mod clock;
 mod control;
+mod entry;
+mod messages;
 mod persist;
 mod plan;
 mod restore;
@@ -210,26 +212,27 @@ impl Engine {
 
     /// Every target, in config order.
     pub fn snapshot(&self) -> Vec<TargetSnapshot> {
-        self.shared.read().entries().iter().map(table::Entry::snapshot).collect()
+        self.shared.read().views().to_vec()
     }
 
     /// One target in full (probes, uptime, latency percentiles, recent results).
     pub fn target(&self, name: &str) -> Option<TargetDetail> {
         let now = self.shared.clock.now();
-        self.shared.read().get(name).map(|e| e.detail(now))
+        self.shared.read().get(name).map(|t| t.detail(now))
     }
 
     /// The members of `group`, in config order; `None` if there is no such group.
     pub fn group(&self, group: &str) -> Option<Vec<TargetSnapshot>> {
-        self.shared.read().group(group).map(|members| members.map(table::Entry::snapshot).collect())
+        self.shared.read().group(group).map(|members| members.cloned().collect())
     }
 
     /// The names of the members of `group` that are up (Healthy or Degraded) and not
     /// paused: the ones to use now. `None` if there is no such group.
     pub fn healthy_members(&self, group: &str) -> Option<Vec<Arc<str>>> {
-        self.shared.read().group(group).map(|members| {
-            members.filter(|e| e.state.status().is_up() && !e.paused).map(|e| Arc::clone(&e.name)).collect()
-        })
+        self.shared
+            .read()
+            .group(group)
+            .map(|members| members.filter(|v| v.is_up() && !v.paused).map(|v| Arc::clone(&v.name)).collect())
     }
 
     /// The group names, sorted.
@@ -281,12 +284,7 @@ impl Engine {
     }
 
     async fn set_paused(&self, name: &str, paused: bool) -> Result<bool, EngineError> {
-        let jobs: Vec<JobId> = {
-            let mut table = self.shared.write();
-            let Some(entry) = table.get_mut(name) else { return Ok(false) };
-            entry.paused = paused;
-            entry.slots.iter().map(|p| p.job.clone()).collect()
-        };
+        let Some(jobs) = self.shared.write().set_paused(name, paused) else { return Ok(false) };
         for job in jobs {
             let scheduler = &self.shared.scheduler;
             let done = if paused { scheduler.pause(job).await } else { scheduler.resume(job).await };
@@ -298,7 +296,7 @@ impl Engine {
     /// Probes a target now, off its schedule (each of its due probes); false if unknown.
     pub async fn run_now(&self, name: &str) -> Result<bool, EngineError> {
         let jobs: Vec<JobId> = match self.shared.read().get(name) {
-            Some(entry) => entry.due().map(|p| p.job.clone()).collect(),
+            Some(target) => target.entry.due().map(|p| p.job.clone()).collect(),
             None => return Ok(false),
         };
         for job in jobs {

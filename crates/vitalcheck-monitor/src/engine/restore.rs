@@ -1,8 +1,9 @@
 //! A target's state to and from the store's rows, and rebuilt when its thresholds change.
 
 use super::clock::{from_epoch, since_epoch};
+use super::entry::Entry;
 use super::plan::{Slot, SlotPlan};
-use super::table::Entry;
+use super::view::TargetSnapshot;
 use crate::store::{ProbeStateRow, StateRow};
 use jiff::Timestamp;
 use std::time::Duration;
@@ -80,8 +81,8 @@ fn assemble(
     Some(TargetState::restore(startup, liveness, readiness, since))
 }
 
-/// The row that stores `entry`'s state.
-pub(crate) fn to_row(entry: &Entry, now: Timestamp) -> StateRow {
+/// The row that stores the state of the target of `entry` and `view`.
+pub(crate) fn to_row(entry: &Entry, view: &TargetSnapshot, now: Timestamp) -> StateRow {
     let probes = entry
         .slots
         .iter()
@@ -100,12 +101,12 @@ pub(crate) fn to_row(entry: &Entry, now: Timestamp) -> StateRow {
         .collect();
     let counts = entry.state.probe(entry.last_slot.kind());
     StateRow {
-        target: entry.name.to_string(),
+        target: view.name.to_string(),
         status: entry.state.status().as_str().to_owned(),
         since: from_epoch(entry.state.since()),
         consecutive_failures: counts.map_or(0, ProbeState::consecutive_failures),
         consecutive_successes: counts.map_or(0, ProbeState::consecutive_successes),
-        last_error: entry.last.as_ref().filter(|l| l.failed()).map(|l| l.message.to_string()),
+        last_error: view.last.as_ref().filter(|l| l.failed()).map(|l| l.message.to_string()),
         updated_at: now,
         probes,
     }

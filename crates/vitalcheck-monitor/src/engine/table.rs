@@ -1,11 +1,19 @@
 //! The engine's table: every target's state machine, history and latest results, indexed
 //! by name, by scheduler job and by group. Pure: results come in with their time; the
 //! control loop owns the locking, scheduling and storing.
+//!
+//! What a list shows of a target (its [`TargetSnapshot`]) lives in one contiguous column,
+//! index-aligned with the entries, so a snapshot of every target is one copy of that
+//! column. The column is the only copy of the name, group, critical flag, paused flag and
+//! latest result; its status and since mirror the state machine and are refreshed by the
+//! table after every change of state. Only this module gets `&mut` to either side.
 
 use super::clock::{from_epoch, since_epoch};
-use super::plan::{self, Slot, SlotPlan};
+use super::entry::{Entry, TargetRef};
+use super::messages::Messages;
+use super::plan::{self, Slot};
 use super::restore;
-use super::view::{LastResult, ProbeDetail, ReloadReport, TargetDetail, TargetSnapshot, TransitionEvent};
+use super::view::{LastResult, ReloadReport, TargetSnapshot, TransitionEvent};
 use crate::config::Config;
 use crate::history::{History, SharedHistoryConfig};
 use crate::scheduler::{Job, JobId};
@@ -16,80 +24,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use vitalcheck::Status;
 use vitalcheck::probe::{Observation, ProbeError};
-use vitalcheck::state::TargetState;
+use vitalcheck::state::{TargetState, TargetStatus};
 
-/// One target.
-#[derive(Debug)]
-pub(crate) struct Entry {
-    pub(crate) name: Arc<str>,
-    pub(crate) group: Option<Arc<str>>,
-    pub(crate) tags: Arc<[String]>,
-    pub(crate) critical: bool,
-    pub(crate) slots: Vec<SlotPlan>,
-    pub(crate) state: TargetState,
-    pub(crate) history: History,
-    pub(crate) last: Option<LastResult>,
-    pub(crate) last_failure: Option<LastResult>,
-    /// The slot of the latest result: its counts are the ones a state row shows.
-    pub(crate) last_slot: Slot,
-    pub(crate) paused: bool,
-    /// Changed since its state was last handed to the store.
-    pub(crate) dirty: bool,
-}
-
-impl Entry {
-    /// The slots whose probes are due now (startup gating).
-    pub(crate) fn due(&self) -> impl Iterator<Item = &SlotPlan> + '_ {
-        let due = self.state.probes_to_run();
-        self.slots.iter().filter(move |p| due.contains(&p.slot.kind()))
-    }
-
-    /// The scheduler jobs due now.
-    pub(crate) fn due_jobs(&self) -> Vec<Job> {
-        self.due().map(SlotPlan::job).collect()
-    }
-
-    pub(crate) fn snapshot(&self) -> TargetSnapshot {
-        TargetSnapshot {
-            name: Arc::clone(&self.name),
-            group: self.group.clone(),
-            status: self.state.status(),
-            since: from_epoch(self.state.since()),
-            critical: self.critical,
-            paused: self.paused,
-            last: self.last.clone(),
-        }
-    }
-
-    pub(crate) fn detail(&self, now: Timestamp) -> TargetDetail {
-        let due: Vec<Slot> = self.due().map(|p| p.slot).collect();
-        let probes = self
-            .slots
-            .iter()
-            .filter_map(|p| {
-                let probe = self.state.probe(p.slot.kind())?;
-                Some(ProbeDetail {
-                    kind: p.slot.shown(),
-                    target: Arc::clone(&p.shown),
-                    status: probe.status(),
-                    since: from_epoch(probe.since()),
-                    consecutive_failures: probe.consecutive_failures(),
-                    consecutive_successes: probe.consecutive_successes(),
-                    running: due.contains(&p.slot) && !self.paused,
-                })
-            })
-            .collect();
-        TargetDetail {
-            snapshot: self.snapshot(),
-            tags: Arc::clone(&self.tags),
-            probes,
-            last_failure: self.last_failure.clone(),
-            uptime: self.history.uptimes(now),
-            latency: self.history.latency_percentiles(),
-            latency_ema: self.history.latency_ema(),
-            recent: self.history.results().collect(),
-        }
-    }
+/// Copies the status and since of `state` into `view`: after every change of state.
+fn mirror(state: &TargetState, view: &mut TargetSnapshot) {
+    view.status = state.status();
+    view.since = from_epoch(state.since());
 }
 
 /// What one probe result did.
@@ -107,9 +47,13 @@ pub(crate) struct Applied {
 #[derive(Debug, Default)]
 pub(crate) struct Table {
     entries: Vec<Entry>,
+    /// What a snapshot shows of each target, index-aligned with `entries`.
+    views: Vec<TargetSnapshot>,
     by_name: HashMap<Arc<str>, usize>,
     by_job: HashMap<JobId, (usize, Slot)>,
     groups: BTreeMap<Arc<str>, Vec<usize>>,
+    /// The texts of latest results, shared between targets (kept across reloads).
+    messages: Messages,
 }
 
 impl Table {
@@ -124,16 +68,16 @@ impl Table {
         now: Timestamp,
     ) -> (Table, ReloadReport) {
         let mut report = ReloadReport::default();
-        let mut old_entries: HashMap<Arc<str>, Entry> =
-            old.entries.drain(..).map(|e| (Arc::clone(&e.name), e)).collect();
-        let mut table = Table::default();
+        let mut old_targets: HashMap<Arc<str>, (Entry, TargetSnapshot)> =
+            old.entries.drain(..).zip(old.views.drain(..)).map(|(e, v)| (Arc::clone(&v.name), (e, v))).collect();
+        let mut table = Table { messages: std::mem::take(&mut old.messages), ..Table::default() };
         for group in &config.groups {
             table.groups.insert(Arc::from(group.name.as_str()), Vec::new());
         }
         for target in &config.targets {
             let slots = plan::slots(target);
-            let entry = match old_entries.remove(target.name.as_str()) {
-                Some(mut entry) => {
+            let (entry, view) = match old_targets.remove(target.name.as_str()) {
+                Some((mut entry, view)) => {
                     let same_shape = entry.slots.iter().map(|p| p.slot).eq(slots.iter().map(|p| p.slot));
                     entry.state = if same_shape {
                         report.kept += 1;
@@ -144,7 +88,7 @@ impl Table {
                         restore::fresh(&slots, since_epoch(now))
                     };
                     entry.slots = slots;
-                    entry
+                    (entry, view)
                 }
                 None => {
                     report.added += 1;
@@ -153,46 +97,60 @@ impl Table {
                         .and_then(|row| restore::from_row(row, &slots))
                         .unwrap_or_else(|| restore::fresh(&slots, since_epoch(now)));
                     let last_slot = slots.last().map_or(Slot::Own, |p| p.slot);
-                    Entry {
-                        name: Arc::from(target.name.as_str()),
-                        group: None,
+                    let entry = Entry {
                         tags: Arc::from([]),
-                        critical: true,
                         slots,
                         state,
                         history: History::new(history),
-                        last: None,
                         last_failure: None,
                         last_slot,
-                        paused: false,
                         dirty: false,
-                    }
+                    };
+                    let view = TargetSnapshot {
+                        name: Arc::from(target.name.as_str()),
+                        group: None,
+                        status: TargetStatus::Unknown,
+                        since: now,
+                        critical: true,
+                        paused: false,
+                        last: None,
+                    };
+                    (entry, view)
                 }
             };
-            table.push(entry, target.group.as_deref(), &target.tags, target.critical);
+            table.push(entry, view, target.group.as_deref(), &target.tags, target.critical);
         }
-        report.removed = old_entries.len();
+        report.removed = old_targets.len();
         (table, report)
     }
 
-    fn push(&mut self, mut entry: Entry, group: Option<&str>, tags: &[String], critical: bool) {
+    fn push(
+        &mut self,
+        mut entry: Entry,
+        mut view: TargetSnapshot,
+        group: Option<&str>,
+        tags: &[String],
+        critical: bool,
+    ) {
         let index = self.entries.len();
-        entry.group = group.map(|g| match self.groups.get_key_value(g) {
+        view.group = group.map(|g| match self.groups.get_key_value(g) {
             Some((name, _)) => Arc::clone(name),
             None => Arc::from(g),
         });
-        if let Some(g) = &entry.group {
+        if let Some(g) = &view.group {
             self.groups.entry(Arc::clone(g)).or_default().push(index);
         }
         if *entry.tags != *tags {
             entry.tags = Arc::from(tags);
         }
-        entry.critical = critical;
+        view.critical = critical;
+        mirror(&entry.state, &mut view);
         for p in &entry.slots {
             self.by_job.insert(p.job.clone(), (index, p.slot));
         }
-        self.by_name.insert(Arc::clone(&entry.name), index);
+        self.by_name.insert(Arc::clone(&view.name), index);
         self.entries.push(entry);
+        self.views.push(view);
     }
 
     /// Takes one probe result of `job`, started at `at`. `None` for a job that is no
@@ -204,20 +162,21 @@ impl Table {
         outcome: Result<Observation, ProbeError>,
     ) -> Option<Applied> {
         let &(index, slot) = self.by_job.get(job)?;
-        let entry = &mut self.entries[index];
+        let (entry, view) = (&mut self.entries[index], &mut self.views[index]);
         let (status, latency, error_kind, message) = match outcome {
             Ok(o) => (o.status, o.latency, None, if o.detail.is_empty() { "ok".to_owned() } else { o.detail }),
             Err(e) => (Status::Unhealthy, e.elapsed(), Some(e.kind().name()), failure_reason(&e)),
         };
         let due_before = entry.state.probes_to_run();
         let observed = entry.state.observe(slot.kind(), status, &message, since_epoch(at));
+        mirror(&entry.state, view);
         entry.history.record(at, status, latency);
-        let last =
-            LastResult { at, status, latency, probe: slot.shown(), error_kind, message: Arc::from(message.as_str()) };
+        let shared = self.messages.share(view.last.as_ref().map(|l| &l.message), &message);
+        let last = LastResult { at, status, latency, probe: slot.shown(), error_kind, message: shared };
         if last.failed() {
-            entry.last_failure = Some(last.clone());
+            entry.remember_failure(&last);
         }
-        entry.last = Some(last);
+        view.last = Some(last);
         entry.last_slot = slot;
         entry.dirty = true;
         let transition = observed.target.map(|t| {
@@ -228,17 +187,17 @@ impl Table {
                 _ => t.reason,
             };
             TransitionEvent {
-                target: Arc::clone(&entry.name),
-                group: entry.group.clone(),
+                target: Arc::clone(&view.name),
+                group: view.group.clone(),
                 from: t.from,
                 to: t.to,
                 reason: Arc::from(reason),
                 at: from_epoch(t.at),
             }
         });
-        let regated = (due_before != entry.state.probes_to_run()).then(|| Arc::clone(&entry.name));
+        let regated = (due_before != entry.state.probes_to_run()).then(|| Arc::clone(&view.name));
         let row = ResultRow {
-            target: entry.name.to_string(),
+            target: view.name.to_string(),
             at,
             status,
             latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
@@ -252,7 +211,7 @@ impl Table {
     /// Feeds a stored result into the target's history (restoring on start).
     pub(crate) fn replay(&mut self, row: &ResultRow) {
         let Some(&index) = self.by_name.get(row.target.as_str()) else { return };
-        let entry = &mut self.entries[index];
+        let (entry, view) = (&mut self.entries[index], &mut self.views[index]);
         let latency = Duration::from_micros(row.latency_us);
         entry.history.record(row.at, row.status, latency);
         let last = LastResult {
@@ -261,17 +220,25 @@ impl Table {
             latency,
             probe: row.probe.as_deref().and_then(Slot::from_name).and_then(Slot::shown),
             error_kind: row.error_kind.as_deref().and_then(restore::error_kind_name),
-            message: Arc::from(row.detail.as_str()),
+            message: self.messages.share(view.last.as_ref().map(|l| &l.message), &row.detail),
         };
         if last.failed() {
-            entry.last_failure = Some(last.clone());
+            entry.remember_failure(&last);
         }
-        entry.last = Some(last);
+        view.last = Some(last);
+    }
+
+    /// Pauses or resumes a target; the jobs of its slots, or `None` if unknown.
+    pub(crate) fn set_paused(&mut self, name: &str, paused: bool) -> Option<Vec<JobId>> {
+        let &index = self.by_name.get(name)?;
+        self.views[index].paused = paused;
+        Some(self.entries[index].slots.iter().map(|p| p.job.clone()).collect())
     }
 
     /// The state rows of targets changed since the last call, marking them clean.
     pub(crate) fn take_dirty_states(&mut self, now: Timestamp) -> Vec<StateRow> {
-        self.entries.iter_mut().filter_map(|e| std::mem::take(&mut e.dirty).then(|| restore::to_row(e, now))).collect()
+        let targets = self.entries.iter_mut().zip(&self.views);
+        targets.filter_map(|(e, v)| std::mem::take(&mut e.dirty).then(|| restore::to_row(e, v, now))).collect()
     }
 
     /// Marks every target dirty (so the next flush writes every state).
@@ -279,21 +246,24 @@ impl Table {
         self.entries.iter_mut().for_each(|e| e.dirty = true);
     }
 
+    /// Every target but what a snapshot shows, in config order.
     pub(crate) fn entries(&self) -> &[Entry] {
         &self.entries
     }
 
-    pub(crate) fn get(&self, name: &str) -> Option<&Entry> {
-        self.by_name.get(name).map(|&i| &self.entries[i])
+    /// What a snapshot shows of every target, in config order.
+    pub(crate) fn views(&self) -> &[TargetSnapshot] {
+        &self.views
     }
 
-    pub(crate) fn get_mut(&mut self, name: &str) -> Option<&mut Entry> {
-        self.by_name.get(name).map(|&i| &mut self.entries[i])
+    /// One target by name.
+    pub(crate) fn get(&self, name: &str) -> Option<TargetRef<'_>> {
+        self.by_name.get(name).map(|&i| TargetRef { entry: &self.entries[i], view: &self.views[i] })
     }
 
     /// The members of `group`, in config order; `None` if no such group.
-    pub(crate) fn group(&self, group: &str) -> Option<impl Iterator<Item = &Entry> + '_> {
-        self.groups.get(group).map(|members| members.iter().map(|&i| &self.entries[i]))
+    pub(crate) fn group(&self, group: &str) -> Option<impl Iterator<Item = &TargetSnapshot> + '_> {
+        self.groups.get(group).map(|members| members.iter().map(|&i| &self.views[i]))
     }
 
     /// The group names, sorted.
@@ -304,6 +274,39 @@ impl Table {
     /// Every job due now, over all targets.
     pub(crate) fn due_jobs(&self) -> Vec<Job> {
         self.entries.iter().flat_map(Entry::due_jobs).collect()
+    }
+
+    /// The jobs due now of the paused targets.
+    pub(crate) fn paused_jobs(&self) -> Vec<JobId> {
+        let targets = self.entries.iter().zip(&self.views);
+        targets.filter(|(_, v)| v.paused).flat_map(|(e, _)| e.due().map(|p| p.job.clone())).collect()
+    }
+
+    /// How many texts of results are shared between targets now.
+    #[cfg(test)]
+    pub(crate) fn shared_messages(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Panics unless the column is in step with the entries and the indexes.
+    #[cfg(test)]
+    pub(crate) fn assert_in_step(&self) {
+        assert_eq!(self.entries.len(), self.views.len());
+        assert_eq!(self.by_name.len(), self.views.len());
+        for (i, (entry, view)) in self.entries.iter().zip(&self.views).enumerate() {
+            assert_eq!(self.by_name.get(&view.name), Some(&i), "{}", view.name);
+            assert_eq!(view.status, entry.state.status(), "{}", view.name);
+            assert_eq!(view.since, from_epoch(entry.state.since()), "{}", view.name);
+            for p in &entry.slots {
+                assert_eq!(self.by_job.get(&p.job), Some(&(i, p.slot)), "{}", view.name);
+            }
+            if let Some(group) = &view.group {
+                assert!(self.groups.get(group).is_some_and(|m| m.contains(&i)), "{}", view.name);
+            }
+        }
+        for (group, members) in &self.groups {
+            assert!(members.iter().all(|&i| self.views[i].group.as_ref() == Some(group)), "{group}");
+        }
     }
 }
 
