@@ -258,3 +258,39 @@ async fn readyz_is_503_while_draining() {
     assert_eq!(draining.json()["status"], "shutting down");
     assert_eq!(get(f.addr, "/livez").await.status, 200);
 }
+
+/// Reads from `stream` into `seen` until `want(seen)`; panics after 20 s or at its end.
+async fn read_until(stream: &mut tokio::net::TcpStream, seen: &mut String, want: impl Fn(&str) -> bool) {
+    let mut buf = [0u8; 4096];
+    let wait = async {
+        while !want(seen) {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the stream ended: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(20), wait).await.is_err() {
+        panic!("not within 20 s: {seen}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_stream_a_transition_as_server_sent_events() {
+    let f = start("", None).await;
+    let mut stream = tokio::net::TcpStream::connect(f.addr).await.unwrap();
+    let req = format!("GET /api/v1/events HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n", f.addr);
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut seen = String::new();
+    // The head arrives once the handler has subscribed: only then flip the server.
+    read_until(&mut stream, &mut seen, |s| s.contains("\r\n\r\n")).await;
+    assert!(seen.starts_with("HTTP/1.1 200"), "{seen}");
+    assert!(seen.to_ascii_lowercase().contains("content-type: text/event-stream"), "{seen}");
+    f.web.set(503);
+    read_until(&mut stream, &mut seen, |s| s.contains("\"to\":\"unhealthy\"")).await;
+    let line = seen.lines().find(|l| l.contains("\"to\":\"unhealthy\"")).unwrap();
+    let event: Value = serde_json::from_str(line.strip_prefix("data: ").unwrap()).unwrap();
+    assert_eq!(event["target"], "web");
+    assert_eq!(event["group"], "pool");
+    assert_eq!(event["from"], "healthy");
+    assert!(seen.contains("event: transition"), "{seen}");
+}

@@ -5,10 +5,12 @@
 //! * [`targets`]: the engine's views of targets and groups.
 //! * [`history`]: stored results, read on the blocking pool.
 //! * [`admin`]: pause, resume, probe now and reload, behind `Authorization: Bearer`.
+//! * [`events`]: transitions as Server-Sent Events.
 //! * [`health`]: `/livez` and `/readyz`.
 
 mod admin;
 mod error;
+mod events;
 mod health;
 mod history;
 mod targets;
@@ -27,6 +29,7 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/api/v1/targets", get(targets::list))
         .route("/api/v1/targets/{name}", get(targets::detail))
         .route("/api/v1/targets/{name}/history", get(history::history))
+        .route("/api/v1/events", get(events::events))
         .route("/api/v1/groups/{name}", get(targets::group))
         .route("/api/v1/groups/{name}/healthy", get(targets::healthy))
         .route("/api/v1/targets/{name}/pause", post(admin::pause))
