@@ -41,7 +41,8 @@ While it runs:
 HTTP ([server] listen, default 127.0.0.1:9755; \"off\" serves nothing; the bound
 address is logged as `listening on http://ADDR`):
   GET  /api/v1/targets[?group=&tag=&status=]   GET /api/v1/targets/NAME[/history]
-  GET  /api/v1/groups/NAME[/healthy]           GET /livez   GET /readyz
+  GET  /api/v1/groups/NAME[/healthy]           GET /api/v1/events (SSE)
+  GET  /livez   GET /readyz
   POST /api/v1/targets/NAME/{pause,resume,probe}, POST /api/v1/reload
        (Authorization: Bearer [server] token)
 

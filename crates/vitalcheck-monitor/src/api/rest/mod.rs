@@ -1,6 +1,7 @@
-//! `/api/v1/*` (targets, groups, history, admin actions behind the bearer token) and the
-//! process's own `/livez` and `/readyz`. Every answer is JSON; errors are
-//! `{"error": "..."}` with the matching status code ([`error::ApiError`]).
+//! `/api/v1/*` (targets, groups, history, the event stream, admin actions behind the
+//! bearer token) and the process's own `/livez` and `/readyz`. Every answer is JSON (the
+//! event stream aside); errors are `{"error": "..."}` with the matching status code
+//! ([`error::ApiError`]).
 //!
 //! * [`targets`]: the engine's views of targets and groups.
 //! * [`history`]: stored results, read on the blocking pool.
