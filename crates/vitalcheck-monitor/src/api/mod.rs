@@ -2,10 +2,10 @@
 //! Prometheus `/metrics`, the status page at `/` with its badges, and the process's own
 //! `/livez` and `/readyz`. Everything reads from the [`Engine`]; nothing here probes.
 //!
-//! * [`rest`]: `/api/v1/*` (targets, groups, history, the event stream, admin actions
-//!   behind the bearer token, the OpenAPI document) and `/livez`, `/readyz`.
-//! * [`metrics`]: `/metrics` in the Prometheus text format.
-//! * [`page`]: the status page and the SVG badges.
+//! * `rest`: `/api/v1/*` (targets, groups, history, the event stream, admin actions
+//!   behind the bearer token) and `/livez`, `/readyz`.
+//! * `metrics`: `/metrics` in the Prometheus text format.
+//! * `page`: the status page and the SVG badges.
 
 mod metrics;
 mod page;
