@@ -465,7 +465,7 @@ fn a_reload_that_moves_the_store_is_not_taken_silently() {
     let setup = Setup::new(&format!("{FAST}{}", target("web", &server.url())));
     let mut run = setup.run();
     run.wait_reaches("web", "healthy");
-    setup.write_raw(&format!("[storage]\npath = \"moved.db\"\n\n{FAST}{}", target("web", &server.url())));
+    setup.write_raw(&format!("[storage]\npath = \"moved.db\"\n{LISTEN}\n{FAST}{}", target("web", &server.url())));
     run.signal(Signal::HUP);
     let answer = run.wait_for("the reload's answer", |e| {
         text(&e["message"]).starts_with("SIGHUP") || e["level"] == "WARN" || e["level"] == "ERROR"

@@ -30,3 +30,4 @@ pub mod history;
 mod micros;
 pub mod scheduler;
 pub mod store;
+pub mod when;

@@ -11,6 +11,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 use vitalcheck_monitor::store::{HistoryQuery, Order, ResultRow, SqliteStore, Store, TransitionRow};
+use vitalcheck_monitor::when::When;
 
 /// Longest error or detail shown on a line, in characters (JSON has it whole).
 const DETAIL_WIDTH: usize = 200;
@@ -68,42 +69,10 @@ pub(crate) struct HistoryArgs {
     store: StoreArgs,
 }
 
-/// A point in time as given: an age back from now, or a time.
-#[derive(Debug, Clone, Copy)]
-enum When {
-    /// This long before now.
-    Ago(Duration),
-    /// This time.
-    At(Timestamp),
-}
-
-impl When {
-    /// The time it names, seen from `now`.
-    fn resolve(self, now: Timestamp) -> Result<Timestamp> {
-        match self {
-            When::At(at) => Ok(at),
-            When::Ago(ago) => now.checked_sub(ago).with_context(|| format!("{ago:?} before now is out of range")),
-        }
-    }
-}
-
 /// Parses `--since` / `--until`: an RFC 3339 time, or a duration (`30m`, `1h30m`, `7d`, a
 /// bare number of seconds; a day is 24 hours).
 fn when_arg(input: &str) -> Result<When, String> {
-    if let Ok(at) = input.parse::<Timestamp>() {
-        return Ok(When::At(at));
-    }
-    if let Some(ago) = vitalcheck::duration::parse_duration(input) {
-        return Ok(When::Ago(ago));
-    }
-    let days = jiff::SpanRelativeTo::days_are_24_hours();
-    let span = input.trim().parse::<jiff::Span>().ok().and_then(|span| span.to_duration(days).ok());
-    match span.and_then(|signed| Duration::try_from(signed).ok()) {
-        Some(ago) => Ok(When::Ago(ago)),
-        None => Err(format!(
-            "{input:?} is neither a duration back from now (30m, 1h, 7d) nor an RFC 3339 time (2025-01-01T10:00:00Z)"
-        )),
-    }
+    When::parse(input).map_err(|e| e.to_string())
 }
 
 /// What the JSON holds.

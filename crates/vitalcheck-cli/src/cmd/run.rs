@@ -1,14 +1,19 @@
 //! `vitalcheck run -c FILE`: monitor every target of the config in the foreground.
 
+mod reload;
+mod serve;
+
 use crate::instance::InstanceLock;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use std::path::{Path, PathBuf};
+use reload::Reloader;
+use serve::Server;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use vitalcheck_monitor::config::{Config, Storage};
+use vitalcheck_monitor::config::Config;
 use vitalcheck_monitor::engine::{Engine, EngineOptions};
 use vitalcheck_monitor::store::{SqliteStore, Store};
 
@@ -33,12 +38,21 @@ While it runs:
   SIGTERM or Ctrl-C                    stop: running probes finish (up to --grace),
                                        everything is written, exit 0
 
+HTTP ([server] listen, default 127.0.0.1:9755; \"off\" serves nothing; the bound
+address is logged as `listening on http://ADDR`):
+  GET  /api/v1/targets[?group=&tag=&status=]   GET /api/v1/targets/NAME[/history]
+  GET  /api/v1/groups/NAME[/healthy]           GET /api/v1/events (SSE)
+  GET  /livez   GET /readyz
+  POST /api/v1/targets/NAME/{pause,resume,probe}, POST /api/v1/reload
+       (Authorization: Bearer [server] token)
+
 Logs go to stderr; RUST_LOG sets the level (default info), e.g.
 RUST_LOG=vitalcheck_monitor=debug. Target passwords and tokens are never logged.
 
 Exit status:
   0 stopped by SIGTERM or SIGINT
-  2 bad config, store error, or another `vitalcheck run` uses the same store";
+  2 bad config, store error, [server] listen cannot be bound, or another
+    `vitalcheck run` uses the same store";
 
 /// `vitalcheck run`.
 #[derive(Debug, Args)]
@@ -89,12 +103,28 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
     }
     let lock = InstanceLock::acquire(&db)?;
     let store = Arc::new(SqliteStore::open(&db).with_context(|| format!("cannot open the store {}", db.display()))?);
+    let listener = match config.server.listen {
+        Some(addr) => match serve::bind(addr).await {
+            Ok(listener) => Some(listener),
+            Err(err) => {
+                eprintln!("error: {err}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
     let options = EngineOptions {
         concurrency: args.concurrency as usize,
         shutdown_grace: args.grace,
         ..EngineOptions::default()
     };
-    let engine = Engine::start(&config, store.clone(), options).await.context("cannot start the engine")?;
+    let engine = Arc::new(Engine::start(&config, store.clone(), options).await.context("cannot start the engine")?);
+    let reloader =
+        Arc::new(Reloader::new(Arc::clone(&engine), args.config.clone(), config.storage, config.server.clone()));
+    let server = listener.map(|listener| {
+        let store: Arc<dyn Store> = store.clone();
+        Server::start(listener, Arc::clone(&engine), store, config.server.clone(), Arc::clone(&reloader))
+    });
     tracing::info!(
         targets = config.targets.len(),
         config = %args.config.display(),
@@ -102,8 +132,12 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
         lock = %lock.path().display(),
         "vitalcheck run started"
     );
-    signals.serve(&engine, &args.config, config.storage).await;
+    signals.serve(&reloader).await;
+    let draining = server.map(Server::drain);
     let report = engine.shutdown().await;
+    if let Some(draining) = draining {
+        draining.finish(args.grace).await;
+    }
     let metrics = engine.metrics();
     tokio::task::spawn_blocking(move || store.shutdown()).await?.context("cannot close the store")?;
     tracing::info!(
@@ -133,10 +167,13 @@ impl Signals {
     }
 
     /// Reloads on SIGHUP; returns on SIGTERM or SIGINT.
-    async fn serve(mut self, engine: &Engine, file: &Path, mut storage: Storage) {
+    async fn serve(mut self, reloader: &Reloader) {
         loop {
             tokio::select! {
-                _ = self.hangup.recv() => reload(engine, file, &mut storage).await,
+                _ = self.hangup.recv() => {
+                    // The outcome is logged.
+                    let _ = reloader.reload("SIGHUP").await;
+                }
                 _ = self.terminate.recv() => {
                     tracing::info!("SIGTERM: stopping");
                     return;
@@ -148,45 +185,6 @@ impl Signals {
             }
         }
     }
-}
-
-/// Reads the config again and applies it; a bad file, or one that moves the store, is
-/// logged and the running config kept.
-async fn reload(engine: &Engine, file: &Path, storage: &mut Storage) {
-    let config = match Config::load(file) {
-        Ok(config) => config,
-        Err(err) => {
-            tracing::error!(error = %err, "SIGHUP: the config has an error; keeping the running config");
-            return;
-        }
-    };
-    if config.storage.path != storage.path {
-        tracing::error!(
-            running = %storage.path.display(),
-            new = %config.storage.path.display(),
-            "SIGHUP: [storage] path changed: moving the store takes a restart; keeping the running config"
-        );
-        return;
-    }
-    if config.storage.retention != storage.retention {
-        tracing::warn!(
-            running = ?storage.retention,
-            new = ?config.storage.retention,
-            "SIGHUP: [storage] retention changed: it takes effect after a restart"
-        );
-    }
-    match engine.reload(&config).await {
-        Ok(report) => tracing::info!(
-            added = report.added,
-            removed = report.removed,
-            reset = report.reset,
-            kept = report.kept,
-            "SIGHUP: reloaded {}",
-            file.display()
-        ),
-        Err(err) => tracing::error!(error = %err, "SIGHUP: reload failed"),
-    }
-    *storage = config.storage;
 }
 
 /// Logs to stderr, filtered by RUST_LOG (default `info`).

@@ -17,6 +17,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// The `[server]` table of test configs: the API on a free loopback port.
+pub(crate) const LISTEN: &str = "[server]\nlisten = \"127.0.0.1:0\"\n";
+
 /// The longest any one wait for the process, a log line or the store may take.
 pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
@@ -230,9 +233,11 @@ impl Setup {
         setup
     }
 
-    /// Replaces the config with `config` plus the `[storage]` table.
+    /// Replaces the config with `config` plus the `[storage]` table and, at the end (so
+    /// the lines of `config` keep their numbers), a `[server]` on a port of its own (tests
+    /// run several `vitalcheck run` at once).
     pub(crate) fn write(&self, config: &str) {
-        std::fs::write(self.config(), format!("[storage]\npath = \"vc.db\"\n\n{config}")).unwrap();
+        std::fs::write(self.config(), format!("[storage]\npath = \"vc.db\"\n\n{config}\n{LISTEN}")).unwrap();
     }
 
     /// Replaces the config file with exactly `text`.

@@ -2,10 +2,10 @@
 //! Prometheus `/metrics`, the status page at `/` with its badges, and the process's own
 //! `/livez` and `/readyz`. Everything reads from the [`Engine`]; nothing here probes.
 //!
-//! * [`rest`]: `/api/v1/*` (targets, groups, history, the event stream, admin actions
-//!   behind the bearer token, the OpenAPI document) and `/livez`, `/readyz`.
-//! * [`metrics`]: `/metrics` in the Prometheus text format.
-//! * [`page`]: the status page and the SVG badges.
+//! * `rest`: `/api/v1/*` (targets, groups, history, the event stream, admin actions
+//!   behind the bearer token) and `/livez`, `/readyz`.
+//! * `metrics`: `/metrics` in the Prometheus text format.
+//! * `page`: the status page and the SVG badges.
 
 mod metrics;
 mod page;
@@ -18,6 +18,7 @@ use axum::Router;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What a reload asked for over the API answers: the report, or why the config was kept.
 pub type ReloadOutcome = Result<ReloadReport, String>;
@@ -33,13 +34,26 @@ pub struct ApiState {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) server: Arc<ServerConfig>,
     pub(crate) reload: Option<ReloadFn>,
+    /// Set once the process shuts down: `/readyz` answers 503 from then on.
+    draining: Arc<AtomicBool>,
 }
 
 impl ApiState {
     /// The state for `engine`, reading history from `store`, with `server`'s token and
     /// public mode; `reload` serves `POST /api/v1/reload` (without it, that answers 501).
     pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>, server: ServerConfig, reload: Option<ReloadFn>) -> Self {
-        ApiState { engine, store, server: Arc::new(server), reload }
+        ApiState { engine, store, server: Arc::new(server), reload, draining: Arc::new(AtomicBool::new(false)) }
+    }
+
+    /// Marks the process as shutting down (shared by every clone): `/readyz` answers 503
+    /// from now on, while the other routes keep answering until the server stops.
+    pub fn set_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`set_draining`](Self::set_draining) was called.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
     }
 }
 
