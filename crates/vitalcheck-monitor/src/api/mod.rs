@@ -1,14 +1,10 @@
-//! The HTTP surfaces of `vitalcheck run` (feature `api`): the JSON API under `/api/v1`,
-//! Prometheus `/metrics`, the status page at `/` with its badges, and the process's own
-//! `/livez` and `/readyz`. Everything reads from the [`Engine`]; nothing here probes.
+//! The HTTP surfaces of `vitalcheck run` (feature `api`): the JSON API under `/api/v1`
+//! and the process's own `/livez` and `/readyz`. Everything reads from the [`Engine`];
+//! nothing here probes. (`/metrics` and the status page come next, beside `rest`.)
 //!
 //! * `rest`: `/api/v1/*` (targets, groups, history, the event stream, admin actions
 //!   behind the bearer token) and `/livez`, `/readyz`.
-//! * `metrics`: `/metrics` in the Prometheus text format.
-//! * `page`: the status page and the SVG badges.
 
-mod metrics;
-mod page;
 mod rest;
 
 use crate::config::ServerConfig;
@@ -63,7 +59,7 @@ impl std::fmt::Debug for ApiState {
     }
 }
 
-/// Every route: the API, `/metrics`, the status page and badges, `/livez` and `/readyz`.
+/// Every route: the API, `/livez` and `/readyz`.
 pub fn router(state: ApiState) -> Router {
-    Router::new().merge(rest::routes()).merge(metrics::routes()).merge(page::routes()).with_state(state)
+    Router::new().merge(rest::routes()).with_state(state)
 }
