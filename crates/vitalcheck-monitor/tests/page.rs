@@ -139,7 +139,7 @@ async fn the_page_shows_every_target_with_its_status() {
     let flaky = card(body, "flaky");
     assert!(flaky.contains("class=\"u\" title=\""), "{flaky}");
     assert!(flaky.contains("<dt>1 h</dt><dd>0.00%</dd>"), "{flaky}");
-    assert!(flaky.contains("Failing ") && flaky.contains("500"), "the error in words: {flaky}");
+    assert!(flaky.contains("Failing: ") && flaky.contains("500"), "the error in words: {flaky}");
     let closed = card(body, "closed");
     assert!(closed.contains("connection refused") && closed.contains("127.0.0.1:1"), "{closed}");
     // Not public: what is probed is shown, redacted.
@@ -173,8 +173,8 @@ async fn public_mode_shows_names_only() {
     assert!(!body.contains("class=\"addr\""), "{body}");
     assert!(!body.contains("127.0.0.1") && !body.contains("/health") && !body.contains(PASSWORD), "{body}");
     // Errors by their kind only: probe messages name addresses.
-    assert!(card(&body, "closed").contains("ago: connection refused</p>"), "{body}");
-    assert!(card(&body, "flaky").contains("ago: unexpected HTTP status</p>"), "{body}");
+    assert!(card(&body, "closed").contains("Failing: connection refused</p>"), "{body}");
+    assert!(card(&body, "flaky").contains("Failing: unexpected HTTP status</p>"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

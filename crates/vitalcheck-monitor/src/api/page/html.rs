@@ -25,13 +25,13 @@ pub(super) fn page(view: &PageView) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light dark";
-                title { "Status" }
+                title { "Service status" }
                 style { (PreEscaped(STYLE)) }
             }
             body {
                 main #page {
                     header.top {
-                        h1 { "Status" }
+                        h1 { "Service status" }
                         p.updated { "Updated " time datetime=(view.now.to_string()) { (utc(view.now)) } }
                     }
                     (banner(view))
@@ -132,8 +132,8 @@ fn target(view: &PageView, row: &Row) -> Markup {
             @if let Some((words, at)) = &row.error {
                 @let current = s.last.as_ref().is_some_and(|l| l.failed());
                 p.error.past[!current] title=(utc(*at)) {
-                    @if current { "Failing " } @else { "Last error " }
-                    (age(view.now, *at)) " ago: " (words)
+                    @if current { "Failing: " } @else { "Last error " (age(view.now, *at)) " ago: " }
+                    (words)
                 }
             }
         }

@@ -25,14 +25,14 @@ pub(super) fn latency(d: Duration) -> String {
     }
 }
 
-/// How long from `then` to `now`, in the two largest units: `12s`, `3m 20s`, `2h 5m`,
-/// `3d 4h`. A `then` after `now` (clocks) counts as `0s`.
+/// How long from `then` to `now`, in the two largest units: `12s`, `3m 20s`, `42m`,
+/// `2h 5m`, `3d 4h` (seconds only below ten minutes). A `then` after `now` (clocks) counts as `0s`.
 pub(super) fn age(now: Timestamp, then: Timestamp) -> String {
     let secs = u64::try_from(now.as_second().saturating_sub(then.as_second())).unwrap_or(0);
     let (d, h, m, s) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60, secs % 60);
     match (d, h, m) {
         (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) if s == 0 => format!("{m}m"),
+        (0, 0, _) if s == 0 || m >= 10 => format!("{m}m"),
         (0, 0, _) => format!("{m}m {s}s"),
         (0, _, _) => format!("{h}h {m}m"),
         _ => format!("{d}d {h}h"),
@@ -75,6 +75,7 @@ mod tests {
         assert_eq!(age(later(12), t), "12s");
         assert_eq!(age(later(180), t), "3m");
         assert_eq!(age(later(200), t), "3m 20s");
+        assert_eq!(age(later(2_523), t), "42m");
         assert_eq!(age(later(7_500), t), "2h 5m");
         assert_eq!(age(later(3 * 86_400 + 4 * 3_600 + 9), t), "3d 4h");
         assert_eq!(age(t, later(5)), "0s");
