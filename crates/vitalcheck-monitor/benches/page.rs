@@ -33,8 +33,12 @@ fn main() -> BenchResult<()> {
         .map(|n| n.parse::<usize>())
         .transpose()?
         .unwrap_or(200);
+    let dir = tempfile::tempdir()?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db"))?);
+    // Outside the runtime: an `Ack` blocks.
+    seed(store.as_ref(), Timestamp::now())?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    runtime.block_on(run(requests))
+    runtime.block_on(run(requests, dir.path(), store))
 }
 
 fn name(i: usize) -> String {
@@ -99,11 +103,8 @@ async fn get_page(addr: SocketAddr) -> BenchResult<(Duration, usize)> {
     Ok((elapsed, raw.len()))
 }
 
-async fn run(requests: usize) -> BenchResult<()> {
-    let dir = tempfile::tempdir()?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db"))?);
-    seed(store.as_ref(), Timestamp::now())?;
-    let config = config(dir.path())?;
+async fn run(requests: usize, dir: &std::path::Path, store: Arc<dyn Store>) -> BenchResult<()> {
+    let config = config(dir)?;
     let engine = Arc::new(Engine::start(&config, Arc::clone(&store), EngineOptions::default()).await?);
     let restored = engine.target(&name(0)).map_or(0, |t| t.recent.len());
     if restored < RESULTS {

@@ -51,8 +51,9 @@ fn target(name: &str, url: &str, extra: &str) -> String {
 /// group with a hostile name; served on a loopback port once every target has settled.
 struct Fixture {
     addr: SocketAddr,
-    _servers: Vec<FlipServer>,
-    _engine: Arc<Engine>,
+    /// `web`, `flaky`, `db`.
+    servers: [FlipServer; 3],
+    engine: Arc<Engine>,
     _dir: tempfile::TempDir,
 }
 
@@ -90,7 +91,7 @@ async fn start(server: &str) -> Fixture {
     let addr = listener.local_addr().unwrap();
     let app = router(state);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Fixture { addr, _servers: vec![web, flaky, db], _engine: engine, _dir: dir }
+    Fixture { addr, servers: [web, flaky, db], engine, _dir: dir }
 }
 
 /// The `<li>` of the target whose escaped name is `name`.
@@ -146,6 +147,15 @@ async fn the_page_shows_every_target_with_its_status() {
     let db = card(body, "db");
     assert!(db.contains("class=\"addr\"") && db.contains("127.0.0.1"), "{db}");
     assert!(!body.contains(PASSWORD));
+
+    // Recovered: the error stays, in the past tense.
+    let mut events = f.engine.subscribe();
+    f.servers[1].set(200);
+    wait_for(&mut events, "flaky", TargetStatus::Healthy).await;
+    let page = get(f.addr, "/").await.body;
+    let flaky = card(&page, "flaky");
+    assert!(flaky.contains("class=\"pill s-healthy\">Healthy<"), "{flaky}");
+    assert!(flaky.contains("<p class=\"error past\"") && flaky.contains(" ago: ") && flaky.contains("500"), "{flaky}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
