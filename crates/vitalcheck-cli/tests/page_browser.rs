@@ -194,7 +194,7 @@ fn the_status_page_renders_in_a_real_browser() {
         let card = &dom[at..at + dom[at..].find("</li>").unwrap()];
         assert!(card.contains(&format!("data-status=\"{status}\"")), "{name}: {card}");
         assert!(card.contains(&format!("class=\"pill s-{status}\">{word}</span>")), "{name}: {card}");
-        assert!(card.contains("<polyline"), "{name}: no sparkline: {card}");
+        assert!(card.contains("<polygon points="), "{name}: no sparkline: {card}");
     }
     for group in ["api", "databases"] {
         assert!(dom.contains(&format!("data-group=\"{group}\"")), "{group}");

@@ -135,7 +135,7 @@ async fn the_page_shows_every_target_with_its_status() {
     let web = card(body, "web");
     assert!(web.contains("<dt>1 h</dt><dd>100%</dd>"), "{web}");
     assert!(web.contains("class=\"h\" title=\""), "{web}");
-    assert!(web.contains("<polyline points=\""), "sparkline: {web}");
+    assert!(web.contains("<polygon points=\"-3,35 "), "sparkline: {web}");
     assert!(!web.contains("class=\"error"), "{web}");
     let flaky = card(body, "flaky");
     assert!(flaky.contains("class=\"u\" title=\""), "{flaky}");

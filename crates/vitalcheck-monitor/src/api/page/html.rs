@@ -179,8 +179,7 @@ fn response_time(row: &Row) -> Markup {
     html! {
         div.rt title=(tip) {
             svg viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } preserveAspectRatio="none" role="img" aria-label=(tip) {
-                polygon points=(line.area) {}
-                polyline points=(line.line) {}
+                polygon points=(line.points) {}
             }
             span { (latency(line.last)) }
         }

@@ -1,5 +1,5 @@
-//! The response-time sparkline: recent latencies as the points of an inline SVG polyline
-//! (and the area under it), scaled from zero to the highest, so small jitter stays small.
+//! The response-time sparkline: recent latencies as the points of an inline SVG polygon
+//! (the line and the area under it), scaled from zero to the highest, so small jitter stays small.
 
 use crate::history::Sample;
 use std::fmt::Write;
@@ -10,14 +10,16 @@ use vitalcheck::Status;
 pub(super) const WIDTH: f64 = 120.0;
 /// The SVG's height in user units.
 pub(super) const HEIGHT: f64 = 32.0;
+/// How far outside the view box the polygon closes (past the stroke's width).
+const OUTSIDE: f64 = 3.0;
 
 /// A sparkline ready to draw.
 #[derive(Debug, PartialEq)]
 pub(super) struct Sparkline {
-    /// `x,y x,y ...` for `<polyline points>`.
-    pub(super) line: String,
-    /// The same points closed along the bottom, for `<polygon points>`.
-    pub(super) area: String,
+    /// `x,y x,y ...` of the line, closed below the bottom edge for `<polygon points>`:
+    /// the closing edges lie outside the view box, so one stroked and filled polygon draws
+    /// both the line and the area under it (half the bytes of a polyline and a polygon).
+    pub(super) points: String,
     /// The highest latency shown (the top of the scale).
     pub(super) max: Duration,
     /// The latest latency shown.
@@ -34,14 +36,16 @@ pub(super) fn sparkline(samples: &[Sample]) -> Option<Sparkline> {
     }
     let top = max.as_secs_f64().max(1e-6);
     let step = WIDTH / (up.len() - 1) as f64;
-    let mut line = String::with_capacity(up.len() * 12);
+    let y = |latency: &Duration| HEIGHT - 1.0 - (latency.as_secs_f64() / top) * (HEIGHT - 2.0);
+    let (first, below) = (y(&up[0]), HEIGHT + OUTSIDE);
+    let mut points = String::with_capacity(up.len() * 10 + 40);
+    let _ = write!(points, "{},{below} {},{first:.1}", -OUTSIDE, -OUTSIDE);
     for (i, latency) in up.iter().enumerate() {
-        let y = HEIGHT - 1.0 - (latency.as_secs_f64() / top) * (HEIGHT - 2.0);
-        let sep = if i == 0 { "" } else { " " };
-        let _ = write!(line, "{sep}{:.1},{y:.1}", i as f64 * step);
+        let _ = write!(points, " {:.1},{:.1}", i as f64 * step, y(latency));
     }
-    let area = format!("0,{HEIGHT} {line} {WIDTH},{HEIGHT}");
-    Some(Sparkline { line, area, max, last })
+    let right = WIDTH + OUTSIDE;
+    let _ = write!(points, " {right},{:.1} {right},{below}", y(&last));
+    Some(Sparkline { points, max, last })
 }
 
 #[cfg(test)]
@@ -62,8 +66,7 @@ mod tests {
             sample(Status::Healthy, 5),
         ];
         let s = sparkline(&samples).unwrap_or_else(|| panic!("three up samples"));
-        assert_eq!(s.line, "0.0,16.0 60.0,1.0 120.0,23.5");
-        assert_eq!(s.area, format!("0,32 {} 120,32", s.line));
+        assert_eq!(s.points, "-3,35 -3,16.0 0.0,16.0 60.0,1.0 120.0,23.5 123,23.5 123,35");
         assert_eq!((s.max, s.last), (Duration::from_millis(20), Duration::from_millis(5)));
     }
 

@@ -44,11 +44,11 @@ pub(super) fn utc(at: Timestamp) -> String {
     at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
-/// A time in UTC as short as is clear next to `now`: `20:31:05 UTC` on the same day,
-/// `Dec 03 20:31:05 UTC` before.
+/// A time in UTC as short as is clear next to `now` (the page says its times are UTC):
+/// `20:31:05` on the same day, `Dec 03 20:31:05` before.
 pub(super) fn short_time(now: Timestamp, at: Timestamp) -> String {
     let same_day = now.as_second().div_euclid(86_400) == at.as_second().div_euclid(86_400);
-    at.strftime(if same_day { "%H:%M:%S UTC" } else { "%b %d %H:%M:%S UTC" }).to_string()
+    at.strftime(if same_day { "%H:%M:%S" } else { "%b %d %H:%M:%S" }).to_string()
 }
 
 #[cfg(test)]
@@ -80,7 +80,7 @@ mod tests {
         assert_eq!(age(later(3 * 86_400 + 4 * 3_600 + 9), t), "3d 4h");
         assert_eq!(age(t, later(5)), "0s");
         assert_eq!(utc(t), "2027-01-15 08:00:00 UTC");
-        assert_eq!(short_time(later(60), t), "08:00:00 UTC");
-        assert_eq!(short_time(later(86_400), t), "Jan 15 08:00:00 UTC");
+        assert_eq!(short_time(later(60), t), "08:00:00");
+        assert_eq!(short_time(later(86_400), t), "Jan 15 08:00:00");
     }
 }
