@@ -43,6 +43,7 @@ address is logged as `listening on http://ADDR`):
   GET  /api/v1/targets[?group=&tag=&status=]   GET /api/v1/targets/NAME[/history]
   GET  /api/v1/groups/NAME[/healthy]           GET /api/v1/events (SSE)
   GET  /livez   GET /readyz
+  GET  /  (status page)   GET /badge/NAME.svg   GET /badge/group/NAME.svg
   POST /api/v1/targets/NAME/{pause,resume,probe}, POST /api/v1/reload
        (Authorization: Bearer [server] token)
 
