@@ -1,7 +1,8 @@
 //! The status page in a real browser: the real `vitalcheck run` serves it (so the test
 //! covers the binary's wiring too, not only the router), with 90 minutes of history seeded
 //! into its store, and headless Chromium loads it: `--dump-dom` must hold every target
-//! with its status, and `--screenshot` must give a real PNG, at desktop and phone width.
+//! with its status, and `--screenshot` must give a real PNG, at desktop and phone width;
+//! the console stays empty (no script error, no Content-Security-Policy violation).
 //!
 //! Chromium is Debian's `chromium` (`.ci/run` installs it; `$CHROMIUM` overrides the
 //! path). Under `CI=true` a missing browser fails the test; elsewhere it is skipped with a
@@ -74,33 +75,53 @@ impl Drop for Browser {
     }
 }
 
-/// Runs chromium on `url` with `args` and a fresh profile; its stdout, within
-/// [`BROWSER_TIMEOUT`].
-fn browse(chromium: &Path, url: &str, args: &[String]) -> String {
+/// What a browser run printed.
+struct Output {
+    stdout: String,
+    /// The page's console messages (script errors, Content-Security-Policy violations),
+    /// from Chromium's log on stderr.
+    console: Vec<String>,
+}
+
+/// Runs chromium on `url` with `args` and a fresh profile, within [`BROWSER_TIMEOUT`].
+fn browse(chromium: &Path, url: &str, args: &[String]) -> Output {
     use std::os::unix::process::CommandExt;
     let profile = tempfile::tempdir().unwrap();
     let mut child = Command::new(chromium)
         .args(FLAGS)
         .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--enable-logging=stderr")
         .args(args)
         .arg(url)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
         .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
+    let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let browser = Browser { child };
     let (tx, rx) = mpsc::channel();
+    let err_tx = tx.clone();
     std::thread::spawn(move || {
         let mut out = String::new();
         let _ = stdout.read_to_string(&mut out);
-        let _ = tx.send(out);
+        let _ = tx.send((true, out));
     });
-    let out = rx.recv_timeout(BROWSER_TIMEOUT).unwrap_or_else(|_| panic!("chromium on {url} took over 60 s"));
+    std::thread::spawn(move || {
+        let mut out = String::new();
+        let _ = stderr.read_to_string(&mut out);
+        let _ = err_tx.send((false, out));
+    });
+    let (mut stdout, mut log) = (String::new(), String::new());
+    for _ in 0..2 {
+        let (is_stdout, text) =
+            rx.recv_timeout(BROWSER_TIMEOUT).unwrap_or_else(|_| panic!("chromium on {url} took over 60 s"));
+        *(if is_stdout { &mut stdout } else { &mut log }) = text;
+    }
     drop(browser);
-    out
+    let console = log.lines().filter(|l| l.contains(":CONSOLE")).map(str::to_owned).collect();
+    Output { stdout, console }
 }
 
 /// Width and height of a PNG, checking its signature.
@@ -114,7 +135,8 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 fn screenshot(chromium: &Path, url: &str, width: u32, height: u32, dir: &Path, file: &str) -> PathBuf {
     let path = dir.join(file);
     let args = [format!("--screenshot={}", path.display()), format!("--window-size={width},{height}")];
-    browse(chromium, url, &args);
+    let console = browse(chromium, url, &args).console;
+    assert!(console.is_empty(), "{file}: console messages: {console:#?}");
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("no screenshot at {}: {e}", path.display()));
     assert_eq!(png_size(&bytes), (width, height), "{file}");
     // A blank page compresses to a few KB; this one has colour everywhere.
@@ -185,7 +207,10 @@ fn the_status_page_renders_in_a_real_browser() {
     }
     let url = format!("http://{addr}/");
 
-    let dom = browse(&chromium, &url, &["--dump-dom".to_owned()]);
+    let Output { stdout: dom, console } = browse(&chromium, &url, &["--dump-dom".to_owned()]);
+    // The inline style and script run under the page's Content-Security-Policy, and the
+    // script has no error: nothing on the console.
+    assert!(console.is_empty(), "console messages: {console:#?}");
     assert!(dom.contains("<main id=\"page\">"), "{dom}");
     assert!(dom.contains("Partial outage"), "{dom}");
     for (name, _, healthy) in TARGETS {
