@@ -8,12 +8,14 @@
 //! * [`admin`]: pause, resume, probe now and reload, behind `Authorization: Bearer`.
 //! * [`events`]: transitions as Server-Sent Events.
 //! * [`health`]: `/livez` and `/readyz`.
+//! * [`openapi`]: this API's OpenAPI document.
 
 mod admin;
 mod error;
 mod events;
 mod health;
 mod history;
+mod openapi;
 mod targets;
 
 use super::ApiState;
@@ -37,4 +39,5 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/api/v1/targets/{name}/resume", post(admin::resume))
         .route("/api/v1/targets/{name}/probe", post(admin::probe))
         .route("/api/v1/reload", post(admin::reload))
+        .route("/api/v1/openapi.json", get(openapi::openapi))
 }
