@@ -132,6 +132,18 @@ async fn read_endpoints_answer_json_with_filters_and_errors() {
     let error = bad.json()["error"].as_str().unwrap().to_owned();
     assert!(error.contains("status") && error.contains("\"sick\"") && error.contains("healthy, degraded"), "{error}");
 
+    let lines = get(f.addr, "/api/v1/status").await.json();
+    assert_eq!(names(&lines), ["web", "db"]);
+    let web = &lines["targets"][0];
+    assert_eq!(
+        (web["status"].as_str(), web["group"].as_str(), web["last_error"].is_null()),
+        (Some("healthy"), Some("pool"), true)
+    );
+    assert!(web["consecutive_successes"].as_u64().unwrap() >= 1, "{web}");
+    assert_eq!(web["uptime"]["hour"], 1.0);
+    assert_eq!(names(&get(f.addr, "/api/v1/status?tag=edge").await.json()), ["web"]);
+    assert_eq!(names(&get(f.addr, "/api/v1/status?group=pool&status=unhealthy").await.json()), Vec::<String>::new());
+
     let web = get(f.addr, "/api/v1/targets/web").await;
     assert_eq!(web.status, 200);
     let web = web.json();
@@ -311,7 +323,9 @@ async fn the_openapi_document_is_served_and_every_operation_answers_as_documente
     assert_eq!(&served.json(), openapi::document());
 
     let bearer = format!("Bearer {TOKEN}");
-    let calls: [(&str, &str, Option<&str>); 19] = [
+    let calls: [(&str, &str, Option<&str>); 21] = [
+        ("GET", "/api/v1/status?tag=edge", None),
+        ("GET", "/api/v1/status?status=sick", None),
         ("GET", "/api/v1/targets?group=pool&status=healthy", None),
         ("GET", "/api/v1/targets?status=nope", None),
         ("GET", "/api/v1/targets/db", None),

@@ -30,6 +30,7 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))
         .route("/api/v1/targets", get(targets::list))
+        .route("/api/v1/status", get(targets::statuses))
         .route("/api/v1/targets/{name}", get(targets::detail))
         .route("/api/v1/targets/{name}/history", get(history::history))
         .route("/api/v1/events", get(events::events))
