@@ -101,7 +101,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let lock = InstanceLock::acquire(&db)?;
+    let mut lock = InstanceLock::acquire(&db)?;
     let store = Arc::new(SqliteStore::open(&db).with_context(|| format!("cannot open the store {}", db.display()))?);
     let listener = match config.server.listen {
         Some(addr) => match serve::bind(addr).await {
@@ -113,6 +113,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
         },
         None => None,
     };
+    if let Some(addr) = listener.as_ref().and_then(|l| l.local_addr().ok()) {
+        lock.publish_api(addr)?;
+    }
     let options = EngineOptions {
         concurrency: args.concurrency as usize,
         shutdown_grace: args.grace,
