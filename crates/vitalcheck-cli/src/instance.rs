@@ -4,7 +4,8 @@
 //! `vitalcheck run` holds `<db>.pid` (the database's full file name plus `.pid`) open with an
 //! exclusive `flock` for as long as it runs, with its pid written inside. The kernel drops
 //! the lock when the process exits, however it exits, so a leftover file whose lock nobody
-//! holds is stale and never counts as a running instance.
+//! holds is stale and never counts as a running instance. When the instance serves its
+//! API, a second line `api ADDR` says where (`status` asks it there).
 //!
 //! flock locks belong to an open file description, not to a process: a second open of the
 //! same file in the same process conflicts like another process would.
@@ -14,8 +15,9 @@ use rustix::io::Errno;
 use rustix::process::{Pid, Signal, kill_process};
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::MetadataExt;
+use std::io::Read;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -23,6 +25,9 @@ use std::time::Duration;
 /// `reload` testing the lock holds it (shared) for an instant, which must not be taken
 /// for a running instance. Waits 1, 2, 4, ... ms between tries (about 60 ms in all).
 const BUSY_RETRIES: u32 = 6;
+
+/// How the lock file's second line names the API's address.
+const API_PREFIX: &str = "api ";
 
 /// Why the lock could not be taken, read or used.
 #[derive(Debug, thiserror::Error)]
@@ -124,9 +129,18 @@ impl InstanceLock {
     }
 
     fn write_pid(&mut self) -> Result<(), InstanceError> {
-        let pid = std::process::id();
+        self.write(&format!("{}\n", std::process::id()))
+    }
+
+    /// Adds the address the API listens on (a second line, `api ADDR`), so `status` can
+    /// find the running instance's API even when `[server] listen` picked a free port.
+    pub(crate) fn publish_api(&mut self, addr: SocketAddr) -> Result<(), InstanceError> {
+        self.write(&format!("{}\n{API_PREFIX}{addr}\n", std::process::id()))
+    }
+
+    fn write(&mut self, text: &str) -> Result<(), InstanceError> {
         self.file.set_len(0).map_err(io_err("write", &self.path))?;
-        (&self.file).write_all(format!("{pid}\n").as_bytes()).map_err(io_err("write", &self.path))
+        self.file.write_all_at(text.as_bytes(), 0).map_err(io_err("write", &self.path))
     }
 }
 
@@ -164,7 +178,7 @@ fn same_file(file: &File, path: &Path) -> bool {
 fn read_pid(path: &Path) -> Result<i32, InstanceError> {
     let mut text = String::new();
     File::open(path).and_then(|mut f| f.read_to_string(&mut text)).map_err(io_err("read", path))?;
-    match text.trim().parse::<i32>() {
+    match text.lines().next().unwrap_or_default().trim().parse::<i32>() {
         Ok(pid) if pid > 0 => Ok(pid),
         _ => {
             let content = text.chars().take(64).collect();
@@ -188,6 +202,23 @@ pub(crate) fn running_pid(db: &Path) -> Result<Option<i32>, InstanceError> {
         Err(Errno::WOULDBLOCK) => read_pid(&path).map(Some),
         Err(errno) => Err(io_err("lock", &path)(errno.into())),
     }
+}
+
+/// Where the API of the `vitalcheck run` using database `db` can be reached: `Some`
+/// only when that instance runs and serves one (a wildcard address as loopback).
+pub(crate) fn running_api(db: &Path) -> Result<Option<SocketAddr>, InstanceError> {
+    if running_pid(db)?.is_none() {
+        return Ok(None);
+    }
+    let path = lock_path(db);
+    let text = std::fs::read_to_string(&path).map_err(io_err("read", &path))?;
+    let addr = text.lines().find_map(|l| l.strip_prefix(API_PREFIX)).and_then(|a| a.trim().parse::<SocketAddr>().ok());
+    Ok(addr.map(|mut addr| {
+        if addr.ip().is_unspecified() {
+            addr.set_ip(if addr.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() });
+        }
+        addr
+    }))
 }
 
 /// Sends SIGHUP to the `vitalcheck run` using database `db` (it then reloads its config);

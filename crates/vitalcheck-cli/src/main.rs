@@ -3,6 +3,7 @@
 //! A thin binary over the `vitalcheck` library: parse flags (clap), dispatch to
 //! `cmd/<subcommand>.rs`, map the outcome to an exit code.
 
+mod api_client;
 mod cmd;
 mod duration;
 mod instance;
@@ -102,7 +103,7 @@ fn main() -> ExitCode {
             Command::Check(args) => cmd::check::run(args).await,
             Command::Run(args) => cmd::run::run(args).await,
             Command::Config(args) => cmd::config::run(args),
-            Command::Status(args) => cmd::status::run(args),
+            Command::Status(args) => cmd::status::run(args).await,
             Command::History(args) => cmd::history::run(args),
             Command::Reload(args) => cmd::reload::run(args),
         }

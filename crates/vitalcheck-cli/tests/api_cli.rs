@@ -99,3 +99,54 @@ fn listen_off_serves_nothing() {
     assert!(!run.events().iter().any(|e| text(&e["message"]).starts_with("listening on")));
     assert!(run.terminate().success());
 }
+
+#[test]
+fn status_asks_the_running_api_and_falls_back_to_the_store() {
+    let (up, down) = (Flip::new(200), Flip::new(503));
+    let setup = Setup::new("");
+    let targets = format!(
+        "{}{}group = \"pool\"\n[[groups]]\nname = \"pool\"\n",
+        target("up", &up.url()),
+        target("down", &down.url())
+    );
+    setup.write_raw(&config(&targets));
+    let mut run = setup.run();
+    run.wait_reaches("up", "healthy");
+    run.wait_reaches("down", "unhealthy");
+
+    // While `run` serves its API, status asks it: the live state, in config order.
+    let (code, doc) = setup.status(&[]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(doc["source"], "api", "{doc}");
+    let names: Vec<String> = doc["targets"].as_array().unwrap().iter().map(|t| text(&t["name"])).collect();
+    assert_eq!(names, ["up", "down"]);
+    let down_line = &doc["targets"][1];
+    assert_eq!((text(&down_line["status"]), text(&down_line["group"])), ("unhealthy".into(), "pool".into()));
+    assert!(text(&down_line["last_error"]).contains("503"), "{doc}");
+    assert!(down_line["consecutive_failures"].as_u64().unwrap() >= 3, "{doc}");
+    assert_eq!(doc["targets"][0]["uptime_24h"], 1.0, "{doc}");
+    let (code, doc) = setup.status(&["--group", "pool"]);
+    assert_eq!((code, doc["targets"].as_array().unwrap().len()), (1, 1), "{doc}");
+    let (code, doc) = setup.status(&["up"]);
+    assert_eq!((code, text(&doc["source"])), (0, "api".into()), "{doc}");
+    let out = setup.cmd("status", &["nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown target \"nope\""));
+    let (_, doc) = setup.status(&["--source", "store"]);
+    assert_eq!(doc["source"], "store", "{doc}");
+    // The table for people, from the API.
+    let out = setup.cmd("status", &[]).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.starts_with("NAME") && table.contains("unhealthy") && table.contains("100.00%"), "{table}");
+
+    // Once it stopped: the store, without a note (no instance to ask).
+    assert!(run.terminate().success());
+    let out = setup.cmd("status", &["-o", "json"]).output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["source"], "store", "{doc}");
+    assert_eq!(doc["targets"][1]["status"], "unhealthy", "{doc}");
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = setup.cmd("status", &["--source", "api"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no running `vitalcheck run` serves an API"));
+}

@@ -208,7 +208,7 @@ fn a_proxy_pool_reaches_its_states_and_never_shows_the_password() {
     ]
     .map(|(n, s)| (n.to_string(), s.to_string()));
     let doc = poll("every member stored in its state", || {
-        let (_, doc) = setup.status(&["--group", "proxies"]);
+        let (_, doc) = setup.status(&["--group", "proxies", "--source", "store"]);
         let shown: Vec<(String, String)> =
             doc["targets"].as_array().unwrap().iter().map(|t| (text(&t["name"]), text(&t["status"]))).collect();
         (shown == expected).then_some(doc)

@@ -1,9 +1,12 @@
 //! The JSON API (`api::router`) over a real engine, a real SQLite store and loopback
 //! servers, spoken to with raw HTTP/1.1: status codes, JSON shapes, filters, errors, the
-//! bearer token, and that no secret of a target ever comes out.
+//! bearer token, and that no secret of a target ever comes out. Every answer is checked
+//! against the OpenAPI document the server serves (`api/openapi.rs`).
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "api/openapi.rs"]
+mod openapi;
 mod support;
 
 use serde_json::Value;
@@ -45,7 +48,10 @@ async fn request(addr: SocketAddr, method: &str, path: &str, auth: Option<&str>)
     tokio::time::timeout(Duration::from_secs(20), stream.read_to_string(&mut raw)).await.unwrap().unwrap();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    Answer { status, headers: head.to_ascii_lowercase(), body: body.to_owned() }
+    let headers = head.to_ascii_lowercase();
+    let content_type = headers.lines().find_map(|l| l.strip_prefix("content-type: ")).unwrap_or_default();
+    openapi::check(method, path, status, content_type, body);
+    Answer { status, headers, body: body.to_owned() }
 }
 
 async fn get(addr: SocketAddr, path: &str) -> Answer {
@@ -125,6 +131,18 @@ async fn read_endpoints_answer_json_with_filters_and_errors() {
     assert_eq!(bad.status, 400);
     let error = bad.json()["error"].as_str().unwrap().to_owned();
     assert!(error.contains("status") && error.contains("\"sick\"") && error.contains("healthy, degraded"), "{error}");
+
+    let lines = get(f.addr, "/api/v1/status").await.json();
+    assert_eq!(names(&lines), ["web", "db"]);
+    let web = &lines["targets"][0];
+    assert_eq!(
+        (web["status"].as_str(), web["group"].as_str(), web["last_error"].is_null()),
+        (Some("healthy"), Some("pool"), true)
+    );
+    assert!(web["consecutive_successes"].as_u64().unwrap() >= 1, "{web}");
+    assert_eq!(web["uptime"]["hour"], 1.0);
+    assert_eq!(names(&get(f.addr, "/api/v1/status?tag=edge").await.json()), ["web"]);
+    assert_eq!(names(&get(f.addr, "/api/v1/status?group=pool&status=unhealthy").await.json()), Vec::<String>::new());
 
     let web = get(f.addr, "/api/v1/targets/web").await;
     assert_eq!(web.status, 200);
@@ -292,5 +310,54 @@ async fn events_stream_a_transition_as_server_sent_events() {
     assert_eq!(event["target"], "web");
     assert_eq!(event["group"], "pool");
     assert_eq!(event["from"], "healthy");
+    openapi::check_schema("Transition", &event);
     assert!(seen.contains("event: transition"), "{seen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_served_and_every_operation_answers_as_documented() {
+    let reload: ReloadFn = Arc::new(|| Box::pin(async { Err("line 3: no".to_owned()) }));
+    let f = start(&format!("[server]\ntoken = \"{TOKEN}\""), Some(reload)).await;
+    let served = get(f.addr, "/api/v1/openapi.json").await;
+    assert_eq!(served.status, 200);
+    assert_eq!(&served.json(), openapi::document());
+
+    let bearer = format!("Bearer {TOKEN}");
+    let calls: [(&str, &str, Option<&str>); 21] = [
+        ("GET", "/api/v1/status?tag=edge", None),
+        ("GET", "/api/v1/status?status=sick", None),
+        ("GET", "/api/v1/targets?group=pool&status=healthy", None),
+        ("GET", "/api/v1/targets?status=nope", None),
+        ("GET", "/api/v1/targets/db", None),
+        ("GET", "/api/v1/targets/nope", None),
+        ("GET", "/api/v1/targets/web/history?since=2000-01-01T00:00:00Z&limit=5", None),
+        ("GET", "/api/v1/targets/web/history?limit=none", None),
+        ("GET", "/api/v1/groups/pool", None),
+        ("GET", "/api/v1/groups/pool/healthy", None),
+        ("GET", "/api/v1/groups/nope/healthy", None),
+        ("POST", "/api/v1/targets/web/pause", Some(&bearer)),
+        ("POST", "/api/v1/targets/web/resume", Some(&bearer)),
+        ("POST", "/api/v1/targets/web/probe", Some(&bearer)),
+        ("POST", "/api/v1/targets/web/probe", None),
+        ("POST", "/api/v1/targets/nope/pause", Some(&bearer)),
+        ("POST", "/api/v1/reload", Some(&bearer)),
+        ("POST", "/api/v1/reload", None),
+        ("GET", "/livez", None),
+        ("GET", "/readyz", None),
+        ("GET", "/api/v1/openapi.json", None),
+    ];
+    let mut answered = std::collections::BTreeSet::new();
+    for (method, path, auth) in calls {
+        // `request` checks the answer against the document.
+        let answer = request(f.addr, method, path, auth).await;
+        answered.insert((method.to_owned(), openapi::template_of(path).unwrap().to_owned(), answer.status));
+    }
+    assert!(answered.contains(&("POST".into(), "/api/v1/reload".into(), 422)), "{answered:?}");
+    // The event stream is checked in `events_stream_a_transition_as_server_sent_events`.
+    for (method, template) in openapi::operations() {
+        if template == "/api/v1/events" {
+            continue;
+        }
+        assert!(answered.iter().any(|(m, t, _)| *m == method && *t == template), "{method} {template} not exercised");
+    }
 }

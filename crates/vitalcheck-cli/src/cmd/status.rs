@@ -1,15 +1,19 @@
-//! `vitalcheck status`: the state of each target as `vitalcheck run` last stored it.
+//! `vitalcheck status`: the state of each target, from the running `vitalcheck run`'s
+//! API when there is one (`GET /api/v1/status`), else as it last stored it.
 //!
 //! Also where the store is found, for `status`, `history` and `reload` alike: `-c FILE`
 //! (its `[storage] path`) or `--db PATH` ([`StoreArgs`], [`open_store`]).
 
+use crate::api_client::{ApiClientError, get_json};
+use crate::instance::running_api;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 use vitalcheck_monitor::config::Config;
 use vitalcheck_monitor::store::{SqliteStore, StateRow, Store};
 
@@ -44,7 +48,12 @@ Output (JSON, -o json): one document on stdout:
   since is RFC 3339 (null when unknown); uptime_24h is a fraction from 0 to 1 (null
   when there were no results); group comes from the config (null with --db).
 
-Works while `vitalcheck run` is writing: it only reads.
+Where it reads: while a `vitalcheck run` on the same database serves its API, status
+asks it (GET /api/v1/status at the address the instance published beside the database:
+the live state, uptime from its history); otherwise, or when the API does not answer
+within 2 s (a note says so), it reads the store, which works while `run` writes.
+--source api|store chooses one (api fails with exit 2 when there is no API to ask).
+The JSON document says which: \"source\": \"api\" or \"store\".
 
 Exit status:
   0 every listed target is healthy or degraded
@@ -67,6 +76,11 @@ pub(crate) struct StatusArgs {
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
     output: Format,
 
+    /// Where to read: the running instance's API, falling back to the store (auto), or
+    /// only one of them.
+    #[arg(long, value_enum, default_value_t = Source::Auto)]
+    source: Source,
+
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -79,6 +93,20 @@ pub(crate) enum Format {
     /// One JSON document on stdout (its shape is below).
     Json,
 }
+
+/// Where `status` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Source {
+    /// The API of a running instance, else the store.
+    Auto,
+    /// Only the API of a running instance.
+    Api,
+    /// Only the store.
+    Store,
+}
+
+/// How long `status` waits for a running instance's API.
+const API_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A failure already reported on stderr: the command ends with this exit status.
 #[derive(Debug)]
@@ -217,14 +245,110 @@ impl TargetStatus {
 }
 
 /// Runs `vitalcheck status`.
-pub(crate) fn run(args: StatusArgs) -> Result<ExitCode> {
+pub(crate) async fn run(args: StatusArgs) -> Result<ExitCode> {
     let located = match args.store.locate() {
         Ok(located) => located,
         Err(Reported(code)) => return Ok(code),
     };
+    let from_api = match args.source {
+        Source::Store => None,
+        Source::Auto | Source::Api => match ask_api(&located.db).await {
+            Ok(lines) => Some(lines),
+            Err(why) if args.source == Source::Api => bail!("{why}"),
+            Err(why) => {
+                if why.is::<ApiClientError>() {
+                    eprintln!("note: {why:#}; showing the stored states");
+                }
+                None
+            }
+        },
+    };
+    let (targets, source) = match from_api {
+        Some(lines) => (from_lines(&args, located.config.as_ref(), lines)?, "api"),
+        None => (from_store(&args, &located)?, "store"),
+    };
+    let code = if targets.iter().all(TargetStatus::is_up) { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    match args.output {
+        Format::Json => print_json(&serde_json::json!({ "targets": targets, "source": source }))?,
+        Format::Text if targets.is_empty() => eprintln!("no targets to show"),
+        Format::Text => print_table(&targets, Timestamp::now())?,
+    }
+    Ok(code)
+}
+
+/// One line of `GET /api/v1/status`, as far as `status` shows it.
+#[derive(Debug, Deserialize)]
+struct ApiLine {
+    name: String,
+    group: Option<String>,
+    status: String,
+    since: Timestamp,
+    consecutive_failures: u32,
+    consecutive_successes: u32,
+    last_error: Option<String>,
+    uptime: ApiUptime,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiUptime {
+    day: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiLines {
+    targets: Vec<ApiLine>,
+}
+
+/// The status lines of the instance running on `db`, from its API. An error that is not
+/// an [`ApiClientError`] means there is no API to ask (no instance, or one without API).
+async fn ask_api(db: &Path) -> Result<Vec<ApiLine>> {
+    let Some(addr) = running_api(db)? else {
+        bail!("no running `vitalcheck run` serves an API for {}", db.display());
+    };
+    let lines: ApiLines = get_json(addr, "/api/v1/status", API_TIMEOUT).await?;
+    Ok(lines.targets)
+}
+
+/// The listed targets from the API's lines, narrowed to the named targets and the group.
+fn from_lines(args: &StatusArgs, config: Option<&Config>, lines: Vec<ApiLine>) -> Result<Vec<TargetStatus>> {
+    let known: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
+    if let Some(unknown) = args.targets.iter().find(|t| !known.contains(&t.as_str())) {
+        return Err(unknown_name("target", unknown, &known));
+    }
+    if let Some(group) = &args.group {
+        let in_config = config.is_some_and(|c| c.groups.iter().any(|g| &g.name == group));
+        if !in_config && !lines.iter().any(|l| l.group.as_ref() == Some(group)) {
+            let mut groups: Vec<&str> = lines.iter().filter_map(|l| l.group.as_deref()).collect();
+            groups.sort_unstable();
+            groups.dedup();
+            return Err(unknown_name("group", group, &groups));
+        }
+    }
+    let wanted = |l: &ApiLine| {
+        args.group.as_ref().is_none_or(|g| l.group.as_ref() == Some(g))
+            && (args.targets.is_empty() || args.targets.contains(&l.name))
+    };
+    Ok(lines
+        .into_iter()
+        .filter(wanted)
+        .map(|l| TargetStatus {
+            since: (l.status != "unknown").then_some(l.since),
+            status: l.status,
+            consecutive_failures: l.consecutive_failures,
+            consecutive_successes: l.consecutive_successes,
+            last_error: l.last_error,
+            uptime_24h: l.uptime.day.map(|u| (u * 1e6).round() / 1e6),
+            name: l.name,
+            group: l.group,
+        })
+        .collect())
+}
+
+/// The listed targets from the store.
+fn from_store(args: &StatusArgs, located: &Located) -> Result<Vec<TargetStatus>> {
     let store = open_store(&located.db)?;
     let states = store.load_states().context("cannot read the stored states")?;
-    let listed = select(&args, located.config.as_ref(), states)?;
+    let listed = select(args, located.config.as_ref(), states)?;
     let now = Timestamp::now();
     let day_ago = now.checked_sub(SignedDuration::from_hours(24)).unwrap_or(Timestamp::MIN);
     let mut targets = Vec::with_capacity(listed.len());
@@ -242,13 +366,7 @@ pub(crate) fn run(args: StatusArgs) -> Result<ExitCode> {
             group,
         });
     }
-    let code = if targets.iter().all(TargetStatus::is_up) { ExitCode::SUCCESS } else { ExitCode::from(1) };
-    match args.output {
-        Format::Json => print_json(&serde_json::json!({ "targets": targets }))?,
-        Format::Text if targets.is_empty() => eprintln!("no targets to show"),
-        Format::Text => print_table(&targets, now)?,
-    }
-    Ok(code)
+    Ok(targets)
 }
 
 /// A listed target: name, group, stored state.

@@ -265,8 +265,8 @@ fn target_view(target: &TargetConfig) -> TargetView {
         tcp: p.tcp,
         exec: p.exec,
         unix: p.unix,
-        startup: target.startup.as_ref().map(probe_view),
-        liveness: target.liveness.as_ref().map(probe_view),
-        readiness: target.readiness.as_ref().map(probe_view),
+        startup: target.startup.as_deref().map(probe_view),
+        liveness: target.liveness.as_deref().map(probe_view),
+        readiness: target.readiness.as_deref().map(probe_view),
     }
 }

@@ -134,6 +134,17 @@ impl FieldPath {
         FieldPath(segments)
     }
 
+    /// The span of the value at this path in the TOML `text` (parsed again: only errors
+    /// need it, and keeping the parsed document through validation would double the
+    /// memory a config of 100,000 targets takes while it loads). The whole text if it
+    /// does not parse.
+    pub(crate) fn locate_in(&self, text: &str) -> Range<usize> {
+        match DeTable::parse(text) {
+            Ok(doc) => self.locate(&doc),
+            Err(_) => 0..text.len(),
+        }
+    }
+
     /// The span of the value at this path in `doc`, or of the deepest part of the path that
     /// exists there (a missing field points at its table).
     pub(crate) fn locate(&self, doc: &Spanned<DeTable<'_>>) -> Range<usize> {

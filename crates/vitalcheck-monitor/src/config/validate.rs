@@ -9,8 +9,6 @@ use super::{Config, Group, ProbeConfig, Storage, TargetConfig, Thresholds, Timin
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use toml::Spanned;
-use toml::de::DeTable;
 
 /// How long results are kept when `[storage] retention` is not set.
 const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 86_400);
@@ -20,14 +18,13 @@ const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 86_400);
 pub(crate) struct Ctx<'a> {
     pub(crate) file: &'a str,
     pub(crate) text: &'a str,
-    pub(crate) doc: &'a Spanned<DeTable<'a>>,
     pub(crate) lookup: &'a dyn Fn(&str) -> Option<String>,
 }
 
 impl Ctx<'_> {
     /// An error about the field at `path`, placed where the file sets it.
     pub(crate) fn error(&self, path: &FieldPath, message: impl Into<String>) -> ConfigError {
-        ConfigError::at(self.file, self.text, path.locate(self.doc), path, message)
+        ConfigError::at(self.file, self.text, path.locate_in(self.text), path, message)
     }
 
     /// The string value at `path` with `${VAR}` references replaced.
@@ -254,7 +251,7 @@ fn target_config(
         let timing = layered.apply(&timing, 4, &at).check(ctx)?;
         let (target, view) =
             probe::build(ctx, probe.what(), &at)?.unwrap_or_else(|| (main.target.clone(), main.view.clone()));
-        *slot = Some(ProbeConfig { target, timing, view });
+        *slot = Some(Box::new(ProbeConfig { target, timing, view }));
     }
     let [startup, liveness, readiness] = sub;
     Ok(TargetConfig {

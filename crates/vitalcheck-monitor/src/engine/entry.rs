@@ -4,12 +4,12 @@
 
 use super::clock::from_epoch;
 use super::plan::{Slot, SlotPlan};
-use super::view::{LastResult, ProbeDetail, TargetDetail, TargetSnapshot};
+use super::view::{LastResult, ProbeDetail, TargetDetail, TargetSnapshot, TargetStatusLine};
 use crate::history::History;
 use crate::scheduler::Job;
 use jiff::Timestamp;
 use std::sync::Arc;
-use vitalcheck::state::TargetState;
+use vitalcheck::state::{ProbeState, TargetState};
 
 /// One target, apart from what its [`TargetSnapshot`] in the table's column shows.
 #[derive(Debug)]
@@ -55,6 +55,24 @@ pub(crate) struct TargetRef<'a> {
 }
 
 impl TargetRef<'_> {
+    /// Its line in `vitalcheck status`: counts of the probe that answered last (as the
+    /// stored state row has them), uptime from the history.
+    pub(crate) fn status_line(&self, now: Timestamp) -> TargetStatusLine {
+        let Self { entry, view } = *self;
+        let counts = entry.state.probe(entry.last_slot.kind());
+        TargetStatusLine {
+            name: Arc::clone(&view.name),
+            group: view.group.clone(),
+            status: view.status,
+            since: view.since,
+            paused: view.paused,
+            consecutive_failures: counts.map_or(0, ProbeState::consecutive_failures),
+            consecutive_successes: counts.map_or(0, ProbeState::consecutive_successes),
+            last_error: view.last.as_ref().filter(|l| l.failed()).map(|l| Arc::clone(&l.message)),
+            uptime: entry.history.uptimes(now),
+        }
+    }
+
     /// Everything known about the target.
     pub(crate) fn detail(&self, now: Timestamp) -> TargetDetail {
         let Self { entry, view } = *self;

@@ -53,7 +53,10 @@ mod table;
 mod tests;
 mod view;
 
-pub use view::{EngineMetrics, LastResult, ProbeDetail, ReloadReport, TargetDetail, TargetSnapshot, TransitionEvent};
+pub use view::{
+    EngineMetrics, LastResult, ProbeDetail, ReloadReport, Snapshot, TargetDetail, TargetSnapshot, TargetStatusLine,
+    TransitionEvent,
+};
 
 use crate::config::Config;
 use crate::history::{HistoryConfig, HistoryConfigError, SharedHistoryConfig};
@@ -210,9 +213,24 @@ impl Engine {
         Ok(Engine { shared, commands, first_events: std::sync::Mutex::new(Some(first_events)) })
     }
 
-    /// Every target, in config order.
-    pub fn snapshot(&self) -> Vec<TargetSnapshot> {
-        self.shared.read().views().to_vec()
+    /// Every target, in config order. O(1): the snapshot shares the engine's column
+    /// (see [`Snapshot`]).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot(self.shared.read().shared_views())
+    }
+
+    /// Every target's line of `vitalcheck status` (status, since, counts, last error,
+    /// uptime), in config order.
+    pub fn statuses(&self) -> Vec<TargetStatusLine> {
+        let now = self.shared.clock.now();
+        let table = self.shared.read();
+        table.targets().map(|t| t.status_line(now)).collect()
+    }
+
+    /// The names of the targets tagged `tag`, in config order.
+    pub fn tagged(&self, tag: &str) -> Vec<Arc<str>> {
+        let table = self.shared.read();
+        table.targets().filter(|t| t.entry.tags.iter().any(|t| t == tag)).map(|t| Arc::clone(&t.view.name)).collect()
     }
 
     /// One target in full (probes, uptime, latency percentiles, recent results).

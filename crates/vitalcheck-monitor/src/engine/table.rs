@@ -47,8 +47,9 @@ pub(crate) struct Applied {
 #[derive(Debug, Default)]
 pub(crate) struct Table {
     entries: Vec<Entry>,
-    /// What a snapshot shows of each target, index-aligned with `entries`.
-    views: Vec<TargetSnapshot>,
+    /// What a snapshot shows of each target, index-aligned with `entries`; shared with
+    /// the snapshots handed out, copied on the next write while one is alive.
+    views: Arc<Vec<TargetSnapshot>>,
     by_name: HashMap<Arc<str>, usize>,
     by_job: HashMap<JobId, (usize, Slot)>,
     groups: BTreeMap<Arc<str>, Vec<usize>>,
@@ -68,8 +69,12 @@ impl Table {
         now: Timestamp,
     ) -> (Table, ReloadReport) {
         let mut report = ReloadReport::default();
-        let mut old_targets: HashMap<Arc<str>, (Entry, TargetSnapshot)> =
-            old.entries.drain(..).zip(old.views.drain(..)).map(|(e, v)| (Arc::clone(&v.name), (e, v))).collect();
+        let mut old_targets: HashMap<Arc<str>, (Entry, TargetSnapshot)> = old
+            .entries
+            .drain(..)
+            .zip(Arc::unwrap_or_clone(std::mem::take(&mut old.views)))
+            .map(|(e, v)| (Arc::clone(&v.name), (e, v)))
+            .collect();
         let mut table = Table { messages: std::mem::take(&mut old.messages), ..Table::default() };
         for group in &config.groups {
             table.groups.insert(Arc::from(group.name.as_str()), Vec::new());
@@ -150,7 +155,7 @@ impl Table {
         }
         self.by_name.insert(Arc::clone(&view.name), index);
         self.entries.push(entry);
-        self.views.push(view);
+        Arc::make_mut(&mut self.views).push(view);
     }
 
     /// Takes one probe result of `job`, started at `at`. `None` for a job that is no
@@ -162,7 +167,7 @@ impl Table {
         outcome: Result<Observation, ProbeError>,
     ) -> Option<Applied> {
         let &(index, slot) = self.by_job.get(job)?;
-        let (entry, view) = (&mut self.entries[index], &mut self.views[index]);
+        let (entry, view) = (&mut self.entries[index], &mut Arc::make_mut(&mut self.views)[index]);
         let (status, latency, error_kind, message) = match outcome {
             Ok(o) => (o.status, o.latency, None, if o.detail.is_empty() { "ok".to_owned() } else { o.detail }),
             Err(e) => (Status::Unhealthy, e.elapsed(), Some(e.kind().name()), failure_reason(&e)),
@@ -211,7 +216,7 @@ impl Table {
     /// Feeds a stored result into the target's history (restoring on start).
     pub(crate) fn replay(&mut self, row: &ResultRow) {
         let Some(&index) = self.by_name.get(row.target.as_str()) else { return };
-        let (entry, view) = (&mut self.entries[index], &mut self.views[index]);
+        let (entry, view) = (&mut self.entries[index], &mut Arc::make_mut(&mut self.views)[index]);
         let latency = Duration::from_micros(row.latency_us);
         entry.history.record(row.at, row.status, latency);
         let last = LastResult {
@@ -231,13 +236,13 @@ impl Table {
     /// Pauses or resumes a target; the jobs of its slots, or `None` if unknown.
     pub(crate) fn set_paused(&mut self, name: &str, paused: bool) -> Option<Vec<JobId>> {
         let &index = self.by_name.get(name)?;
-        self.views[index].paused = paused;
+        Arc::make_mut(&mut self.views)[index].paused = paused;
         Some(self.entries[index].slots.iter().map(|p| p.job.clone()).collect())
     }
 
     /// The state rows of targets changed since the last call, marking them clean.
     pub(crate) fn take_dirty_states(&mut self, now: Timestamp) -> Vec<StateRow> {
-        let targets = self.entries.iter_mut().zip(&self.views);
+        let targets = self.entries.iter_mut().zip(self.views.iter());
         targets.filter_map(|(e, v)| std::mem::take(&mut e.dirty).then(|| restore::to_row(e, v, now))).collect()
     }
 
@@ -252,8 +257,20 @@ impl Table {
     }
 
     /// What a snapshot shows of every target, in config order.
+    #[cfg(test)]
     pub(crate) fn views(&self) -> &[TargetSnapshot] {
         &self.views
+    }
+
+    /// The same, shared: O(1) now; the next change to the table copies the column once
+    /// if this is still alive then.
+    pub(crate) fn shared_views(&self) -> Arc<Vec<TargetSnapshot>> {
+        Arc::clone(&self.views)
+    }
+
+    /// Every target, in config order.
+    pub(crate) fn targets(&self) -> impl Iterator<Item = TargetRef<'_>> + '_ {
+        self.entries.iter().zip(self.views.iter()).map(|(entry, view)| TargetRef { entry, view })
     }
 
     /// One target by name.
@@ -278,7 +295,7 @@ impl Table {
 
     /// The jobs due now of the paused targets.
     pub(crate) fn paused_jobs(&self) -> Vec<JobId> {
-        let targets = self.entries.iter().zip(&self.views);
+        let targets = self.entries.iter().zip(self.views.iter());
         targets.filter(|(_, v)| v.paused).flat_map(|(e, _)| e.due().map(|p| p.job.clone())).collect()
     }
 
@@ -293,7 +310,7 @@ impl Table {
     pub(crate) fn assert_in_step(&self) {
         assert_eq!(self.entries.len(), self.views.len());
         assert_eq!(self.by_name.len(), self.views.len());
-        for (i, (entry, view)) in self.entries.iter().zip(&self.views).enumerate() {
+        for (i, (entry, view)) in self.entries.iter().zip(self.views.iter()).enumerate() {
             assert_eq!(self.by_name.get(&view.name), Some(&i), "{}", view.name);
             assert_eq!(view.status, entry.state.status(), "{}", view.name);
             assert_eq!(view.since, from_epoch(entry.state.since()), "{}", view.name);

@@ -36,6 +36,36 @@ impl TargetSnapshot {
     }
 }
 
+/// Every target as it was at one moment, in config order: what
+/// [`Engine::snapshot`](super::Engine::snapshot) returns. Cheap to take and to clone (it
+/// shares the engine's own column until the engine next changes it, which then copies
+/// the column once); derefs to a slice and serializes as a JSON array.
+#[derive(Debug, Clone)]
+pub struct Snapshot(pub(crate) Arc<Vec<TargetSnapshot>>);
+
+impl std::ops::Deref for Snapshot {
+    type Target = [TargetSnapshot];
+
+    fn deref(&self) -> &[TargetSnapshot] {
+        &self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a Snapshot {
+    type Item = &'a TargetSnapshot;
+    type IntoIter = std::slice::Iter<'a, TargetSnapshot>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl Serialize for Snapshot {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
 /// One probe result, as kept for display.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LastResult {
@@ -103,6 +133,30 @@ pub struct TargetDetail {
     pub latency_ema: Option<Duration>,
     /// The recent results, oldest first (as many as the history keeps).
     pub recent: Vec<Sample>,
+}
+
+/// One line of `vitalcheck status`: a target's status with the counts and uptime that
+/// say how it got there ([`Engine::statuses`](super::Engine::statuses)).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetStatusLine {
+    /// The target's name.
+    pub name: Arc<str>,
+    /// Its group, if any.
+    pub group: Option<Arc<str>>,
+    /// Its overall status.
+    pub status: TargetStatus,
+    /// Since when it has had this status.
+    pub since: Timestamp,
+    /// Whether its probes are paused.
+    pub paused: bool,
+    /// Failures in a row of the probe that answered last.
+    pub consecutive_failures: u32,
+    /// Successes in a row of the probe that answered last.
+    pub consecutive_successes: u32,
+    /// The latest result's message when it failed.
+    pub last_error: Option<Arc<str>>,
+    /// Uptime over 1 h, 24 h, 7 d and 30 d.
+    pub uptime: Uptimes,
 }
 
 /// A target's change of status, as subscribers see it ([`Engine::subscribe`](super::Engine::subscribe)).

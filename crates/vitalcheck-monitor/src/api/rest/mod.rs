@@ -8,12 +8,14 @@
 //! * [`admin`]: pause, resume, probe now and reload, behind `Authorization: Bearer`.
 //! * [`events`]: transitions as Server-Sent Events.
 //! * [`health`]: `/livez` and `/readyz`.
+//! * [`openapi`]: this API's OpenAPI document.
 
 mod admin;
 mod error;
 mod events;
 mod health;
 mod history;
+mod openapi;
 mod targets;
 
 use super::ApiState;
@@ -28,6 +30,7 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))
         .route("/api/v1/targets", get(targets::list))
+        .route("/api/v1/status", get(targets::statuses))
         .route("/api/v1/targets/{name}", get(targets::detail))
         .route("/api/v1/targets/{name}/history", get(history::history))
         .route("/api/v1/events", get(events::events))
@@ -37,4 +40,5 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/api/v1/targets/{name}/resume", post(admin::resume))
         .route("/api/v1/targets/{name}/probe", post(admin::probe))
         .route("/api/v1/reload", post(admin::reload))
+        .route("/api/v1/openapi.json", get(openapi::openapi))
 }

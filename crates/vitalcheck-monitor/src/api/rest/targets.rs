@@ -5,10 +5,11 @@ use super::error::ApiError;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::sync::Arc;
 use vitalcheck::state::TargetStatus;
 
-use crate::engine::{TargetDetail, TargetSnapshot};
+use crate::engine::{Engine, Snapshot, TargetDetail, TargetSnapshot, TargetStatusLine};
 
 /// Every status `?status=` accepts.
 const STATUSES: [TargetStatus; 5] = [
@@ -19,6 +20,7 @@ const STATUSES: [TargetStatus; 5] = [
     TargetStatus::Unknown,
 ];
 
+/// `?group=&tag=&status=`: the filters of the target list and the status lines.
 #[derive(Debug, Deserialize)]
 pub(super) struct ListParams {
     group: Option<String>,
@@ -26,9 +28,50 @@ pub(super) struct ListParams {
     status: Option<String>,
 }
 
+/// The filters of [`ListParams`], checked.
+pub(super) struct Filter {
+    status: Option<TargetStatus>,
+    group: Option<String>,
+    tagged: Option<HashSet<Arc<str>>>,
+}
+
+impl Filter {
+    /// The filters asked for; a 400 for an unknown status.
+    pub(super) fn new(engine: &Engine, params: ListParams) -> Result<Filter, ApiError> {
+        let status = params.status.as_deref().map(parse_status).transpose()?;
+        let tagged = params.tag.as_deref().map(|tag| engine.tagged(tag).into_iter().collect());
+        Ok(Filter { status, group: params.group, tagged })
+    }
+
+    /// Whether nothing is filtered out.
+    fn is_empty(&self) -> bool {
+        self.status.is_none() && self.group.is_none() && self.tagged.is_none()
+    }
+
+    /// Whether a target with this name, group and status is listed.
+    pub(super) fn matches(&self, name: &Arc<str>, group: Option<&str>, status: TargetStatus) -> bool {
+        self.status.is_none_or(|s| s == status)
+            && self.group.as_deref().is_none_or(|g| group == Some(g))
+            && self.tagged.as_ref().is_none_or(|names| names.contains(name))
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub(super) struct TargetList {
-    targets: Vec<TargetSnapshot>,
+    targets: Listed,
+}
+
+/// The whole snapshot as it is (no copy), or the filtered targets.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Listed {
+    All(Snapshot),
+    Filtered(Vec<TargetSnapshot>),
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct StatusLines {
+    targets: Vec<TargetStatusLine>,
 }
 
 #[derive(Debug, Serialize)]
@@ -56,21 +99,25 @@ pub(super) async fn list(
     State(state): State<ApiState>,
     Query(params): Query<ListParams>,
 ) -> Result<Json<TargetList>, ApiError> {
-    let status = params.status.as_deref().map(parse_status).transpose()?;
-    let group = params.group.as_deref();
-    let targets = state
-        .engine
-        .snapshot()
-        .into_iter()
-        .filter(|t| status.is_none_or(|s| t.status == s))
-        .filter(|t| group.is_none_or(|g| t.group.as_deref() == Some(g)))
-        .filter(|t| match &params.tag {
-            // Tags are only in the detail view.
-            Some(tag) => state.engine.target(&t.name).is_some_and(|d| d.tags.iter().any(|t| t == tag)),
-            None => true,
-        })
-        .collect();
-    Ok(Json(TargetList { targets }))
+    let filter = Filter::new(&state.engine, params)?;
+    let snapshot = state.engine.snapshot();
+    if filter.is_empty() {
+        return Ok(Json(TargetList { targets: Listed::All(snapshot) }));
+    }
+    let targets = snapshot.iter().filter(|t| filter.matches(&t.name, t.group.as_deref(), t.status)).cloned().collect();
+    Ok(Json(TargetList { targets: Listed::Filtered(targets) }))
+}
+
+/// `GET /api/v1/status?group=&tag=&status=`: what `vitalcheck status` shows of every
+/// target (status, since, counts, last error, uptime), in config order, filtered.
+pub(super) async fn statuses(
+    State(state): State<ApiState>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<StatusLines>, ApiError> {
+    let filter = Filter::new(&state.engine, params)?;
+    let mut targets = state.engine.statuses();
+    targets.retain(|t| filter.matches(&t.name, t.group.as_deref(), t.status));
+    Ok(Json(StatusLines { targets }))
 }
 
 /// `GET /api/v1/targets/{name}`: one target in full.
