@@ -4,7 +4,9 @@
 //!
 //! * `rest`: `/api/v1/*` (targets, groups, history, the event stream, admin actions
 //!   behind the bearer token) and `/livez`, `/readyz`.
+//! * [`metrics`]: `/metrics`, the engine in the OpenMetrics text format (series listed there).
 
+pub mod metrics;
 mod rest;
 
 use crate::config::ServerConfig;
@@ -59,7 +61,7 @@ impl std::fmt::Debug for ApiState {
     }
 }
 
-/// Every route: the API, `/livez` and `/readyz`.
+/// Every route: the API, `/livez`, `/readyz` and `/metrics`.
 pub fn router(state: ApiState) -> Router {
-    Router::new().merge(rest::routes()).with_state(state)
+    Router::new().merge(rest::routes()).merge(metrics::routes()).with_state(state)
 }
