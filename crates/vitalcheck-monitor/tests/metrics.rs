@@ -113,7 +113,7 @@ async fn start() -> Fixture {
     let web = FlipServer::start(200).await;
     let db = FlipServer::start(200).await;
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    let every = "interval = \"50ms\"\ntimeout = \"50ms\"\nfailure_threshold = 2\n";
+    let every = "interval = \"100ms\"\ntimeout = \"100ms\"\nfailure_threshold = 2\n";
     let text = format!(
         "[[groups]]\nname = \"pool\"\n\
          [[targets]]\nname = \"web\"\ngroup = \"pool\"\ntarget = \"{}\"\n{every}\
@@ -158,9 +158,9 @@ async fn values_follow_the_targets() {
         assert!(m.scrape.docs.contains_key(*family), "no HELP of {family} in\n{}", m.text);
     }
 
-    // Two failures in a row (the threshold) take it down.
+    // Two failures in a row (the threshold) take it down. (A probe of a loaded machine
+    // may have timed out before: counts are compared with this scrape's.)
     let before = m.get("vitalcheck_probes_total", &pool_http("unhealthy"));
-    assert_eq!(before, 0.0);
     f.web.set(503);
     wait_for(&mut f.events, "web", TargetStatus::Unhealthy).await;
     let m = Metrics::fetch(f.addr).await;
@@ -168,9 +168,10 @@ async fn values_follow_the_targets() {
     assert_eq!(m.get("vitalcheck_target_status", &web), 4.0);
     assert!(m.get("vitalcheck_target_consecutive_failures", &web) >= 2.0);
     let failed = m.get("vitalcheck_probes_total", &pool_http("unhealthy"));
-    assert!(failed >= 2.0, "{failed}");
+    assert!(failed >= before + 2.0, "{failed} after {before}");
     let status_errors = [("group", "pool"), ("kind", "http"), ("error_kind", "status")];
-    assert_eq!(m.get("vitalcheck_probe_errors_total", &status_errors), failed);
+    let status_errors = m.get("vitalcheck_probe_errors_total", &status_errors);
+    assert!(status_errors >= 1.0 && status_errors <= failed, "{status_errors} of {failed}");
     assert_eq!(m.get("vitalcheck_transitions_total", &[("group", "pool"), ("to", "unhealthy")]), 1.0);
     assert_eq!(m.get("vitalcheck_targets", &[("group", "pool"), ("status", "unhealthy")]), 1.0);
     assert_eq!(m.get("vitalcheck_targets", &[("group", "pool"), ("status", "healthy")]), 0.0);
@@ -198,8 +199,9 @@ async fn refusals_and_the_engine_itself_are_counted() {
     let mut m = Metrics::fetch(f.addr).await;
     assert_eq!(m.get("vitalcheck_target_up", &gone), 0.0, "a target in no group has no group label");
     assert!(m.get("vitalcheck_probe_errors_total", &[("kind", "http"), ("error_kind", "refused")]) >= 2.0);
-    assert_eq!(m.get("vitalcheck_transitions_total", &[("to", "unhealthy")]), 1.0);
-    assert_eq!(m.get("vitalcheck_targets", &[("status", "unhealthy")]), 1.0);
+    // `gone`, and `db` too if the loaded machine made it time out twice in a row.
+    assert!(m.get("vitalcheck_transitions_total", &[("to", "unhealthy")]) >= 1.0);
+    assert!(m.get("vitalcheck_targets", &[("status", "unhealthy")]) >= 1.0);
     assert!(m.get("vitalcheck_scheduler_lag_seconds_count", &[]) >= 4.0);
     assert!(m.value("vitalcheck_scheduler_in_flight_probes", &[]).is_some());
     assert!(m.value("vitalcheck_scheduler_queued_probes", &[]).is_some());
