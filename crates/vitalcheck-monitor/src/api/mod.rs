@@ -5,7 +5,9 @@
 //! * `rest`: `/api/v1/*` (targets, groups, history, the event stream, admin actions
 //!   behind the bearer token) and `/livez`, `/readyz`.
 //! * `page`: the status page at `/` and the SVG badges under `/badge/`.
+//! * [`metrics`]: `/metrics`, the engine in the OpenMetrics text format (series listed there).
 
+pub mod metrics;
 mod page;
 mod rest;
 
@@ -61,7 +63,7 @@ impl std::fmt::Debug for ApiState {
     }
 }
 
-/// Every route: the API, `/livez` and `/readyz`, the status page and the badges.
+/// Every route: the API, `/livez` and `/readyz`, `/metrics`, the status page and the badges.
 pub fn router(state: ApiState) -> Router {
-    Router::new().merge(rest::routes()).merge(page::routes()).with_state(state)
+    Router::new().merge(rest::routes()).merge(metrics::routes()).merge(page::routes()).with_state(state)
 }

@@ -4,6 +4,7 @@
 //! (apart from pause and run-now), it needs no coordination with itself.
 
 use super::persist;
+use super::stats::{ProbeStats, Seen};
 use super::table::Table;
 use super::view::{ReloadReport, TransitionEvent};
 use super::{Command, EngineOptions, Shared, specs_of};
@@ -128,18 +129,34 @@ impl Control {
         let mut events: Vec<TransitionEvent> = Vec::new();
         let mut regated: Vec<Arc<str>> = Vec::new();
         let taken = buffer.len() as u64;
+        let counters = &self.shared.counters;
+        let rows_before = self.pending.results.len();
         {
             let mut table = self.shared.write();
+            let mut stats = ProbeStats::lock(&counters.probes);
             for result in buffer.drain(..) {
+                let error = result.outcome.as_ref().err().map(|e| e.kind().name());
                 let Some(applied) = table.apply(&result.job, clock.at(result.started_at), result.outcome) else {
                     continue;
                 };
+                let group = table.get(&applied.row.target).and_then(|t| t.view.group.as_ref());
+                stats.record(Seen {
+                    group,
+                    kind: &result.kind,
+                    status: applied.row.status,
+                    duration: Duration::from_micros(applied.row.latency_us),
+                    error,
+                });
+                if let Some(event) = &applied.transition {
+                    stats.transition(event.group.as_ref(), event.to);
+                }
                 self.pending.results.push(applied.row);
                 events.extend(applied.transition);
                 regated.extend(applied.regated);
             }
         }
-        let counters = &self.shared.counters;
+        let rows = self.pending.results.len() - rows_before + events.len();
+        counters.store_backlog.fetch_add(rows as u64, Relaxed);
         counters.results.fetch_add(taken, Relaxed);
         counters.transitions.fetch_add(events.len() as u64, Relaxed);
         for event in events {
@@ -195,7 +212,11 @@ impl Control {
             states,
             transitions: std::mem::take(&mut self.pending.transitions),
         };
+        let backlog = &self.shared.counters.store_backlog;
+        backlog.fetch_add(batch.states.len() as u64, Relaxed);
+        let rows = batch.len() as u64;
         if !batch.is_empty() && self.to_store.send(batch).await.is_err() {
+            backlog.fetch_sub(rows, Relaxed);
             tracing::error!("store: the writer task is gone; results are not being saved");
         }
     }

@@ -48,6 +48,7 @@ mod messages;
 mod persist;
 mod plan;
 mod restore;
+mod stats;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -57,6 +58,7 @@ pub use view::{
     EngineMetrics, LastResult, ProbeDetail, ReloadReport, Snapshot, TargetDetail, TargetSnapshot, TargetStatusLine,
     TransitionEvent,
 };
+pub use view::{ProbeSeries, TargetGauges, TransitionCount};
 
 use crate::config::Config;
 use crate::history::{HistoryConfig, HistoryConfigError, SharedHistoryConfig};
@@ -138,6 +140,12 @@ pub(crate) struct Counters {
     pub(crate) store_errors: AtomicU64,
     pub(crate) prunes: AtomicU64,
     pub(crate) pruned_rows: AtomicU64,
+    /// Rows collected for the store and not acknowledged yet.
+    pub(crate) store_backlog: AtomicU64,
+    /// Hand-over to commit, per batch.
+    pub(crate) store_write: crate::scheduler::AtomicHistogram,
+    /// Results by group and probe kind, transitions by group and status.
+    pub(crate) probes: std::sync::Mutex<stats::ProbeStats>,
 }
 
 /// What each job probes, shared with the probe function (a reload swaps it).
@@ -270,6 +278,7 @@ impl Engine {
     /// The engine's counters.
     pub fn metrics(&self) -> EngineMetrics {
         let c = &self.shared.counters;
+        let (probes, transitions_to) = stats::ProbeStats::lock(&c.probes).copy();
         EngineMetrics {
             targets: self.shared.read().entries().len(),
             results: c.results.load(Relaxed),
@@ -279,6 +288,10 @@ impl Engine {
             store_errors: c.store_errors.load(Relaxed),
             prunes: c.prunes.load(Relaxed),
             pruned_rows: c.pruned_rows.load(Relaxed),
+            store_backlog_rows: c.store_backlog.load(Relaxed),
+            store_write: c.store_write.snapshot(),
+            probes,
+            transitions_to,
             scheduler: self.shared.scheduler.metrics(),
         }
     }

@@ -1,4 +1,5 @@
-//! Hands batches to the store, one at a time, and counts what it acknowledged.
+//! Hands batches to the store, one at a time, and counts what it acknowledged, how long
+//! each took (hand-over to commit) and the rows still waiting for an answer.
 //!
 //! [`Store::record`] may block while the store's queue is full, so it runs on the blocking
 //! pool; the task then waits for the commit before it takes the next batch. The channel
@@ -10,6 +11,7 @@ use super::Counters;
 use crate::store::{Batch, Store, StoreError};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
 use tokio::sync::mpsc;
 
 /// Writes every batch received until the channel closes.
@@ -17,11 +19,14 @@ pub(crate) async fn run(store: Arc<dyn Store>, mut batches: mpsc::Receiver<Batch
     while let Some(batch) = batches.recv().await {
         let rows = batch.len() as u64;
         let store = Arc::clone(&store);
+        let started = Instant::now();
         let written = match tokio::task::spawn_blocking(move || store.record(batch)).await {
             Ok(Ok(ack)) => ack.committed().await,
             Ok(Err(err)) => Err(err),
             Err(_) => Err(StoreError::WriterGone),
         };
+        counters.store_write.observe(started.elapsed());
+        counters.store_backlog.fetch_sub(rows, Relaxed);
         match written {
             Ok(()) => {
                 counters.batches_written.fetch_add(1, Relaxed);

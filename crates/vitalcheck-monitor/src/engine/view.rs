@@ -2,7 +2,7 @@
 //! holds the engine's lock while it formats, serializes or sends them.
 
 use crate::history::{Percentiles, Sample, Uptimes};
-use crate::scheduler::MetricsSnapshot;
+use crate::scheduler::{Histogram, MetricsSnapshot};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::sync::Arc;
@@ -196,9 +196,72 @@ pub struct EngineMetrics {
     pub prunes: u64,
     /// Result and transition rows deleted by them.
     pub pruned_rows: u64,
+    /// Rows collected for the store and not acknowledged yet: results and transitions
+    /// waiting for the next flush, and every row of the batches queued or being written.
+    pub store_backlog_rows: u64,
+    /// How long each batch took, from its hand-over to the store to its commit.
+    #[serde(skip)]
+    pub store_write: Histogram,
+    /// Probe results by group and probe kind, sorted by both.
+    #[serde(skip)]
+    pub probes: Vec<ProbeSeries>,
+    /// Transitions by group and the status they went to, sorted by both.
+    #[serde(skip)]
+    pub transitions_to: Vec<TransitionCount>,
     /// The scheduler's counters.
     #[serde(skip)]
     pub scheduler: MetricsSnapshot,
+}
+
+/// The probe results of one group and probe kind since the engine started (in
+/// [`EngineMetrics`]). Bounded: one per group and kind in the config, never per target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeSeries {
+    /// The targets' group; `None` for targets in none.
+    pub group: Option<Arc<str>>,
+    /// The probe kind: `http`, `tcp`, `exec`, `unix`, ...
+    pub kind: Arc<str>,
+    /// Results that were healthy.
+    pub healthy: u64,
+    /// Results that were degraded.
+    pub degraded: u64,
+    /// Results that were unhealthy (failed).
+    pub unhealthy: u64,
+    /// Failed probes by error kind ([`ErrorKind::name`](vitalcheck::probe::ErrorKind::name):
+    /// `refused`, `timeout`, ...), in the order first seen.
+    pub errors: Vec<(&'static str, u64)>,
+    /// How long every probe took.
+    pub duration: Histogram,
+}
+
+/// How many transitions of one group's targets went to one status (in [`EngineMetrics`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransitionCount {
+    /// The group; `None` for targets in none.
+    pub group: Option<Arc<str>>,
+    /// The status they went to.
+    pub to: TargetStatus,
+    /// How many since the engine started.
+    pub count: u64,
+}
+
+/// One target's figures for a metrics scrape ([`Engine::gauges`](super::Engine::gauges)):
+/// a few words per target, copied out under the read lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetGauges {
+    /// The target's name.
+    pub name: Arc<str>,
+    /// Its group, if any.
+    pub group: Option<Arc<str>>,
+    /// Its overall status.
+    pub status: TargetStatus,
+    /// Whether its probes are paused.
+    pub paused: bool,
+    /// The most failures in a row of any of its probes (0 while every probe's latest
+    /// result was a success).
+    pub consecutive_failures: u32,
+    /// How long its latest probe took, if one ran.
+    pub last_duration: Option<Duration>,
 }
 
 /// What a reload changed.

@@ -1,5 +1,6 @@
 //! The scheduler's counters: lock-free atomics read as a [`MetricsSnapshot`].
 
+use super::histogram::{AtomicHistogram, Histogram};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ pub(super) struct Metrics {
     skipped: AtomicU64,
     lag_total_ns: AtomicU64,
     lag_max_ns: AtomicU64,
+    lag: AtomicHistogram,
 }
 
 /// The scheduler's counters at one moment.
@@ -41,6 +43,8 @@ pub struct MetricsSnapshot {
     pub lag_total: Duration,
     /// The largest such lateness.
     pub lag_max: Duration,
+    /// Every started probe's lateness, in buckets (`vitalcheck_scheduler_lag_seconds`).
+    pub lag: Histogram,
 }
 
 impl MetricsSnapshot {
@@ -65,6 +69,7 @@ impl Metrics {
             skipped: self.skipped.load(Relaxed),
             lag_total: Duration::from_nanos(self.lag_total_ns.load(Relaxed)),
             lag_max: Duration::from_nanos(self.lag_max_ns.load(Relaxed)),
+            lag: self.lag.snapshot(),
         }
     }
 
@@ -84,6 +89,7 @@ impl Metrics {
         self.in_flight.fetch_add(1, Relaxed);
         self.lag_total_ns.fetch_add(nanos(lag), Relaxed);
         self.lag_max_ns.fetch_max(nanos(lag), Relaxed);
+        self.lag.observe(lag);
         InFlight(self)
     }
 

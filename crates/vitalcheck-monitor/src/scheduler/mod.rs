@@ -55,6 +55,7 @@
 //! ```
 
 mod driver;
+mod histogram;
 mod metrics;
 #[cfg(test)]
 mod queue_tests;
@@ -63,6 +64,8 @@ mod task;
 mod tests;
 
 use driver::{Command, Driver};
+pub(crate) use histogram::AtomicHistogram;
+pub use histogram::{BUCKETS, DURATION_BOUNDS_US, Histogram};
 use metrics::Metrics;
 pub use metrics::MetricsSnapshot;
 use std::fmt;
