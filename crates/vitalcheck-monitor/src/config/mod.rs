@@ -53,6 +53,7 @@ mod duration;
 mod effective;
 mod env;
 mod error;
+mod notify;
 mod probe;
 mod raw;
 mod server;
@@ -60,6 +61,7 @@ mod validate;
 
 pub use effective::EffectiveConfig;
 pub use error::ConfigError;
+pub use notify::{AlertStatus, AlertsConfig, NotifierConfig, NotifierKind, RouteConfig, Secret, SecretUrl};
 pub use server::{DEFAULT_LISTEN, MIN_TOKEN_LEN, ServerConfig, Token};
 
 use error::FieldPath;
@@ -84,6 +86,10 @@ pub struct Config {
     pub groups: Vec<Group>,
     /// The targets, in file order; names are unique.
     pub targets: Vec<TargetConfig>,
+    /// `[alerts]`: grouping window, reminders, delivery retries.
+    pub alerts: AlertsConfig,
+    /// `[[notifiers]]`, in file order; names are unique.
+    pub notifiers: Vec<NotifierConfig>,
 }
 
 /// When a probe runs and how its answers are counted.

@@ -152,6 +152,9 @@ pub(crate) fn validate(raw: RawConfig, ctx: &Ctx<'_>) -> Result<Config, ConfigEr
         }
         targets.push(target_config(ctx, target, &at, &defaults, &groups)?);
     }
+    let alerts = super::notify::alerts(ctx, &raw.alerts, &root.key("alerts"))?;
+    let group_names: Vec<&str> = groups.iter().map(|(g, _)| g.name.as_str()).collect();
+    let notifiers = super::notify::notifiers(ctx, &raw.notifiers, &group_names)?;
     Ok(Config {
         file: ctx.file.to_string(),
         defaults: defaults.check(ctx)?,
@@ -159,6 +162,8 @@ pub(crate) fn validate(raw: RawConfig, ctx: &Ctx<'_>) -> Result<Config, ConfigEr
         server,
         groups: groups.into_iter().map(|(group, _)| group).collect(),
         targets,
+        alerts,
+        notifiers,
     })
 }
 

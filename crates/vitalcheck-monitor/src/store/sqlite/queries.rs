@@ -248,11 +248,11 @@ fn collect<T>(
     rows.and_then(|rows| rows.collect()).map_err(|e| StoreError::db(op, e))
 }
 
-fn micros(at: Timestamp) -> i64 {
+pub(super) fn micros(at: Timestamp) -> i64 {
     at.as_microsecond()
 }
 
-fn timestamp(row: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
+pub(super) fn timestamp(row: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
     let us: i64 = row.get(idx)?;
     Timestamp::from_microsecond(us)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Integer, Box::new(e)))

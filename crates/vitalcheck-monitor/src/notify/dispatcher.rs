@@ -1,0 +1,310 @@
+//! The dispatcher task: transitions from the store -> routed, grouped messages in the
+//! outbox -> delivered, retried, marked.
+//!
+//! Each step (every `poll`, or sooner when a window closes or a retry is due):
+//! 1. read the transitions after the lowest notifier position, route each to the
+//!    notifiers it concerns;
+//! 2. take the messages that are due (closed windows, reminders) and write them to the
+//!    outbox together with the notifiers' new cursors, in one transaction: a cursor never
+//!    passes a transition that is still waiting in a window, so a crash loses nothing (the
+//!    window is read again) and repeats nothing (what was written moved the cursor);
+//! 3. deliver the outbox messages that are due, one at a time, and record each outcome.
+
+use super::deliver::{deliver, retry_delay};
+use super::group::Grouper;
+use super::payload::{Event, Payload};
+use super::route::{Change, classify};
+use super::{NotifyError, NotifyStats};
+use crate::config::{AlertsConfig, Config, NotifierConfig};
+use crate::store::{Enqueue, NumberedTransition, OutboxRow, OutboxUpdate, Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Transitions read per query.
+const READ_CHUNK: usize = 1_000;
+/// Outbox rows looked at per step.
+const OUTBOX_CHUNK: usize = 100;
+
+/// What the dispatcher needs from the config.
+#[derive(Debug, Clone)]
+pub(super) struct Settings {
+    pub(super) alerts: AlertsConfig,
+    pub(super) notifiers: Vec<NotifierConfig>,
+    /// Target -> (group, tags), for routing.
+    pub(super) targets: HashMap<String, (Option<String>, Vec<String>)>,
+}
+
+impl Settings {
+    pub(super) fn of(config: &Config) -> Settings {
+        Settings {
+            alerts: config.alerts.clone(),
+            notifiers: config.notifiers.clone(),
+            targets: config.targets.iter().map(|t| (t.name.clone(), (t.group.clone(), t.tags.clone()))).collect(),
+        }
+    }
+}
+
+/// Messages to the task.
+pub(super) enum Control {
+    Reload(Box<Settings>),
+}
+
+struct NotifierState {
+    config: NotifierConfig,
+    grouper: Grouper,
+    /// The durable cursor: every transition up to it is in the outbox or ignored.
+    cursor: i64,
+    /// The last transition routed (in memory).
+    read_upto: i64,
+    /// The id of the first transition waiting in the window.
+    first_pending: Option<i64>,
+}
+
+pub(super) struct Task {
+    store: Arc<dyn Store>,
+    alerts: AlertsConfig,
+    targets: HashMap<String, (Option<String>, Vec<String>)>,
+    notifiers: BTreeMap<String, NotifierState>,
+    stats: Arc<NotifyStats>,
+    poll: Duration,
+}
+
+/// Runs `f` on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    store: &Arc<dyn Store>,
+    f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || f(store.as_ref())).await.unwrap_or(Err(StoreError::WriterGone))
+}
+
+impl Task {
+    /// Loads the notifiers' cursors (new notifiers start after the newest transition) and
+    /// the firing targets from the stored states.
+    pub(super) async fn load(
+        store: Arc<dyn Store>,
+        settings: Settings,
+        stats: Arc<NotifyStats>,
+        poll: Duration,
+    ) -> Result<Task, NotifyError> {
+        let mut task = Task {
+            store,
+            alerts: settings.alerts.clone(),
+            targets: HashMap::new(),
+            notifiers: BTreeMap::new(),
+            stats,
+            poll,
+        };
+        task.apply(settings).await?;
+        Ok(task)
+    }
+
+    /// Takes new settings: notifiers added start at the newest transition, removed ones
+    /// are dropped (their undelivered messages are given up), the others keep their state.
+    async fn apply(&mut self, settings: Settings) -> Result<(), NotifyError> {
+        let cursors: HashMap<String, i64> = blocking(&self.store, |s| s.notify_cursors()).await?.into_iter().collect();
+        let last = blocking(&self.store, |s| s.last_transition_id()).await?;
+        let states = blocking(&self.store, |s| s.load_states()).await?;
+        let now = Timestamp::now();
+        let mut next = BTreeMap::new();
+        let mut fresh = Vec::new();
+        for config in settings.notifiers {
+            let (wait, repeat, resolved) =
+                (settings.alerts.group_wait, settings.alerts.repeat_interval, config.route.send_resolved);
+            let state = match self.notifiers.remove(&config.name) {
+                Some(mut kept) => {
+                    kept.grouper.configure(wait, repeat, resolved);
+                    kept.config = config;
+                    kept
+                }
+                None => {
+                    let cursor = cursors.get(&config.name).copied().unwrap_or_else(|| {
+                        fresh.push((config.name.clone(), last));
+                        last
+                    });
+                    let mut grouper = Grouper::new(wait, repeat, resolved);
+                    for state in &states {
+                        let (group, tags) = settings.targets.get(&state.target).cloned().unwrap_or_default();
+                        let status = state.status.as_str();
+                        if classify(&config.route, "healthy", status, group.as_deref(), &tags) == Some(Change::Firing) {
+                            grouper.assume_firing(&state.target, status, state.since, now);
+                        }
+                    }
+                    NotifierState { config, grouper, cursor, read_upto: cursor, first_pending: None }
+                }
+            };
+            next.insert(state.config.name.clone(), state);
+        }
+        if !fresh.is_empty() {
+            let entry = Enqueue { messages: Vec::new(), cursors: fresh, at: now };
+            blocking(&self.store, move |s| s.enqueue(entry)).await?;
+        }
+        self.notifiers = next;
+        self.alerts = settings.alerts;
+        self.targets = settings.targets;
+        Ok(())
+    }
+
+    /// Runs until `control` closes, then returns (the caller bounds the time).
+    pub(super) async fn run(mut self, mut control: mpsc::Receiver<Control>) {
+        loop {
+            let wake = match self.step().await {
+                Ok(wake) => wake,
+                Err(err) => {
+                    tracing::error!(error = %err, "alerts: store error; retrying");
+                    self.poll
+                }
+            };
+            tokio::select! {
+                message = control.recv() => match message {
+                    Some(Control::Reload(settings)) => {
+                        if let Err(err) = self.apply(*settings).await {
+                            tracing::error!(error = %err, "alerts: cannot apply the reloaded notifiers");
+                        }
+                    }
+                    None => return,
+                },
+                () = tokio::time::sleep(wake) => {}
+            }
+        }
+    }
+
+    /// One step; returns how long to sleep before the next.
+    async fn step(&mut self) -> Result<Duration, NotifyError> {
+        self.ingest().await?;
+        let now = Timestamp::now();
+        self.flush(now).await?;
+        let next_retry = self.deliver_due().await?;
+        let now = Timestamp::now();
+        let due = self.notifiers.values().filter_map(|n| n.grouper.next_due()).chain(next_retry).min();
+        let wait = due.map_or(self.poll, |at| until(now, at).min(self.poll));
+        Ok(wait)
+    }
+
+    /// Reads new transitions and routes them.
+    async fn ingest(&mut self) -> Result<(), NotifyError> {
+        loop {
+            let Some(from) = self.notifiers.values().map(|n| n.read_upto).min() else { return Ok(()) };
+            let rows = blocking(&self.store, move |s| s.transitions_after(from, READ_CHUNK)).await?;
+            let full = rows.len() == READ_CHUNK;
+            for row in rows {
+                self.route(row);
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    fn route(&mut self, t: NumberedTransition) {
+        let (group, tags) = self.targets.get(&t.row.target).cloned().unwrap_or_default();
+        for n in self.notifiers.values_mut().filter(|n| n.read_upto < t.id) {
+            n.read_upto = t.id;
+            let Some(change) = classify(&n.config.route, &t.row.from, &t.row.to, group.as_deref(), &tags) else {
+                continue;
+            };
+            n.first_pending.get_or_insert(t.id);
+            n.grouper.push(Event {
+                target: t.row.target.clone(),
+                group: group.clone(),
+                tags: tags.clone(),
+                from: t.row.from.clone(),
+                to: t.row.to.clone(),
+                change,
+                reason: t.row.reason.clone(),
+                at: t.row.at,
+            });
+        }
+    }
+
+    /// Writes the due messages and the cursors they allow in one transaction.
+    async fn flush(&mut self, now: Timestamp) -> Result<(), NotifyError> {
+        let mut entry = Enqueue { messages: Vec::new(), cursors: Vec::new(), at: now };
+        for (name, n) in &mut self.notifiers {
+            while let Some(message) = n.grouper.take(now) {
+                let payload = Payload::new(name, message, now);
+                entry.messages.push((name.clone(), serde_json::to_string(&payload)?));
+            }
+            if !n.grouper.has_pending() {
+                n.first_pending = None;
+            }
+            let cursor = n.first_pending.map_or(n.read_upto, |first| first - 1);
+            if cursor > n.cursor {
+                entry.cursors.push((name.clone(), cursor));
+            }
+        }
+        if entry.messages.is_empty() && entry.cursors.is_empty() {
+            return Ok(());
+        }
+        let cursors = entry.cursors.clone();
+        let count = entry.messages.len();
+        let ids = blocking(&self.store, move |s| s.enqueue(entry)).await?;
+        for (name, cursor) in cursors {
+            if let Some(n) = self.notifiers.get_mut(&name) {
+                n.cursor = cursor;
+            }
+        }
+        if count > 0 {
+            tracing::debug!(messages = count, ids = ?ids, "alerts: queued in the outbox");
+        }
+        Ok(())
+    }
+
+    /// Delivers the outbox messages that are due; returns when the next pending one is.
+    async fn deliver_due(&mut self) -> Result<Option<Timestamp>, NotifyError> {
+        let rows = blocking(&self.store, |s| s.pending_outbox(OUTBOX_CHUNK)).await?;
+        let mut next = None;
+        for row in rows {
+            if row.next_attempt > Timestamp::now() {
+                next = Some(next.map_or(row.next_attempt, |n: Timestamp| n.min(row.next_attempt)));
+                continue;
+            }
+            let update = self.attempt(&row).await;
+            blocking(&self.store, move |s| s.update_outbox(update)).await?;
+        }
+        Ok(next)
+    }
+
+    /// One attempt at `row`, logged and counted; the outcome to record.
+    async fn attempt(&self, row: &OutboxRow) -> OutboxUpdate {
+        let attempts = row.attempts.saturating_add(1);
+        let Some(n) = self.notifiers.get(&row.notifier) else {
+            tracing::warn!(notifier = %row.notifier, delivery = row.id, "alerts: notifier no longer configured; message dropped");
+            self.stats.count(&row.notifier, "dropped");
+            let error = "the notifier is no longer configured".to_string();
+            return OutboxUpdate::Failed { id: row.id, attempts: row.attempts, at: Timestamp::now(), error };
+        };
+        let result = deliver(&n.config, row.id, &row.payload, self.alerts.timeout).await;
+        let now = Timestamp::now();
+        match result {
+            Ok(()) => {
+                tracing::info!(notifier = %row.notifier, kind = n.config.kind_name(), delivery = row.id, attempts, "alerts: delivered");
+                self.stats.count(&row.notifier, "delivered");
+                OutboxUpdate::Delivered { id: row.id, at: now }
+            }
+            Err(error) => match retry_delay(&self.alerts, row.id, attempts) {
+                Some(delay) => {
+                    tracing::warn!(notifier = %row.notifier, delivery = row.id, attempts, %error, retry_in = ?delay, "alerts: delivery failed; will retry");
+                    self.stats.count(&row.notifier, "retried");
+                    OutboxUpdate::Retry { id: row.id, attempts, next_attempt: after(now, delay), error }
+                }
+                None => {
+                    tracing::error!(notifier = %row.notifier, delivery = row.id, attempts, %error, "alerts: delivery failed; giving up");
+                    self.stats.count(&row.notifier, "failed");
+                    OutboxUpdate::Failed { id: row.id, attempts, at: now, error }
+                }
+            },
+        }
+    }
+}
+
+fn until(now: Timestamp, at: Timestamp) -> Duration {
+    Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO)
+}
+
+fn after(now: Timestamp, d: Duration) -> Timestamp {
+    SignedDuration::try_from(d).ok().and_then(|d| now.checked_add(d).ok()).unwrap_or(Timestamp::MAX)
+}
