@@ -97,6 +97,17 @@ fn fast() -> DispatcherOptions {
     o
 }
 
+/// Waits until every target in `names` is healthy (whatever order they get there in).
+async fn all_healthy(engine: &Engine, names: &[&str]) {
+    let mut events = engine.subscribe();
+    let wait = async {
+        while !names.iter().all(|n| engine.target(n).is_some_and(|t| t.snapshot.status == TargetStatus::Healthy)) {
+            let _ = events.recv().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), wait).await.expect("targets healthy within 20 s");
+}
+
 fn header<'a>(r: &'a Received, name: &str) -> &'a str {
     r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_else(|| panic!("no {name} header"))
 }
@@ -140,9 +151,7 @@ async fn webhook_groups_retries_signs_and_resolves() {
     let config = config(&text, dir.path());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
     let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    let mut events = engine.subscribe();
-    wait_for(&mut events, "a", TargetStatus::Healthy).await;
-    wait_for(&mut events, "b", TargetStatus::Healthy).await;
+    all_healthy(&engine, &["a", "b"]).await;
     let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
 
     a.set(503);
@@ -182,10 +191,12 @@ async fn webhook_groups_retries_signs_and_resolves() {
     assert!(resolved.body["events"].as_array().unwrap().iter().all(|e| e["change"] == "resolved"));
     assert_eq!(resolved.body["firing"], serde_json::json!([]));
 
-    let counts = dispatcher.stats().snapshot();
+    let stats = dispatcher.stats();
+    // The task finishes its step (recording the last outcome) before it stops.
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+    let counts = stats.snapshot();
     assert!(counts.contains(&("ops".to_string(), "delivered", 2)), "{counts:?}");
     assert!(counts.contains(&("ops".to_string(), "retried", 2)), "{counts:?}");
-    dispatcher.shutdown(Duration::from_secs(5)).await;
     engine.shutdown().await;
     assert!(store.pending_outbox(10).unwrap().is_empty(), "both delivered");
     store.shutdown().unwrap();
@@ -210,8 +221,7 @@ async fn the_signature_covers_timestamp_and_body() {
     let config = config(&text, dir.path());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
     let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    let mut events = engine.subscribe();
-    wait_for(&mut events, "a", TargetStatus::Healthy).await;
+    all_healthy(&engine, &["a"]).await;
     let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
     a.set(503);
     let got = hook.next().await;
@@ -240,8 +250,7 @@ async fn a_target_still_down_is_repeated() {
     let config = config(&text, dir.path());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
     let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    let mut events = engine.subscribe();
-    wait_for(&mut events, "a", TargetStatus::Healthy).await;
+    all_healthy(&engine, &["a"]).await;
     let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
     a.set(503);
     let alert = hook.next().await;
@@ -277,8 +286,7 @@ async fn slack_and_discord_get_their_own_shapes_and_routing_skips_others() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
     let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
     let mut events = engine.subscribe();
-    wait_for(&mut events, "a", TargetStatus::Healthy).await;
-    wait_for(&mut events, "other", TargetStatus::Healthy).await;
+    all_healthy(&engine, &["a", "other"]).await;
     let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
     // "other" is in no group: neither notifier hears about it.
     other.set(503);
@@ -312,7 +320,7 @@ async fn a_command_gets_the_json_on_stdin() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
     let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
     let mut events = engine.subscribe();
-    wait_for(&mut events, "a", TargetStatus::Healthy).await;
+    all_healthy(&engine, &["a"]).await;
     let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
     a.set(503);
     wait_for(&mut events, "a", TargetStatus::Unhealthy).await;
@@ -348,8 +356,7 @@ async fn a_restart_neither_loses_nor_repeats() {
     let config = config(&text(&refusing.url()), dir.path());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
     let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    let mut events = engine.subscribe();
-    wait_for(&mut events, "a", TargetStatus::Healthy).await;
+    all_healthy(&engine, &["a"]).await;
     let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
     a.set(503);
     let refused = refusing.next().await;
