@@ -107,7 +107,10 @@ impl Task {
     async fn apply(&mut self, settings: Settings) -> Result<(), NotifyError> {
         let cursors: HashMap<String, i64> = blocking(&self.store, |s| s.notify_cursors()).await?.into_iter().collect();
         let last = blocking(&self.store, |s| s.last_transition_id()).await?;
-        let states = blocking(&self.store, |s| s.load_states()).await?;
+        // The stored states say which targets are firing already; only new notifiers need
+        // them (a reload keeps the others' state), so they are read only then.
+        let any_new = settings.notifiers.iter().any(|n| !self.notifiers.contains_key(&n.name));
+        let states = if any_new { blocking(&self.store, |s| s.load_states()).await? } else { Vec::new() };
         let now = Timestamp::now();
         let mut next = BTreeMap::new();
         let mut fresh = Vec::new();

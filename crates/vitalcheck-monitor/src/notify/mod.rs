@@ -108,8 +108,8 @@ impl NotifyStats {
 /// [`shutdown`](Self::shutdown) talk to it.
 #[derive(Debug)]
 pub struct Dispatcher {
-    control: mpsc::Sender<Control>,
-    task: JoinHandle<()>,
+    control: Mutex<Option<mpsc::Sender<Control>>>,
+    task: tokio::sync::Mutex<Option<JoinHandle<()>>>,
     stats: Arc<NotifyStats>,
 }
 
@@ -125,12 +125,20 @@ impl Dispatcher {
         let task = Task::load(store, Settings::of(config), Arc::clone(&stats), options.poll).await?;
         let (control, rx) = mpsc::channel(4);
         let task = tokio::spawn(task.run(rx));
-        Ok(Dispatcher { control, task, stats })
+        Ok(Dispatcher {
+            control: Mutex::new(Some(control)),
+            task: tokio::sync::Mutex::new(Some(task)),
+            stats,
+        })
     }
 
     /// Takes the notifiers, `[alerts]` and targets' groups and tags of a reloaded config.
+    /// A no-op once stopped.
     pub async fn reload(&self, config: &Config) {
-        let _ = self.control.send(Control::Reload(Box::new(Settings::of(config)))).await;
+        let control = self.control.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(control) = control {
+            let _ = control.send(Control::Reload(Box::new(Settings::of(config)))).await;
+        }
     }
 
     /// Delivery counts so far.
@@ -140,9 +148,10 @@ impl Dispatcher {
 
     /// Stops: the delivery in flight may finish within `grace`, then the task is
     /// stopped. Undelivered messages stay in the outbox for the next start.
-    pub async fn shutdown(self, grace: Duration) {
-        let Dispatcher { control, mut task, .. } = self;
-        drop(control);
+    /// Idempotent.
+    pub async fn shutdown(&self, grace: Duration) {
+        drop(self.control.lock().unwrap_or_else(PoisonError::into_inner).take());
+        let Some(mut task) = self.task.lock().await.take() else { return };
         if tokio::time::timeout(grace, &mut task).await.is_err() {
             task.abort();
             let _ = task.await;

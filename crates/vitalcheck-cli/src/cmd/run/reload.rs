@@ -7,17 +7,26 @@ use tokio::sync::Mutex;
 use vitalcheck_monitor::api::ReloadOutcome;
 use vitalcheck_monitor::config::{Config, ServerConfig, Storage};
 use vitalcheck_monitor::engine::Engine;
+use vitalcheck_monitor::notify::Dispatcher;
 
 /// What a reload compares the new config with; one reload at a time.
 pub(super) struct Reloader {
     engine: Arc<Engine>,
+    /// Takes the reloaded `[alerts]` and `[[notifiers]]`.
+    dispatcher: Arc<Dispatcher>,
     file: PathBuf,
     running: Mutex<(Storage, ServerConfig)>,
 }
 
 impl Reloader {
-    pub(super) fn new(engine: Arc<Engine>, file: PathBuf, storage: Storage, server: ServerConfig) -> Reloader {
-        Reloader { engine, file, running: Mutex::new((storage, server)) }
+    pub(super) fn new(
+        engine: Arc<Engine>,
+        dispatcher: Arc<Dispatcher>,
+        file: PathBuf,
+        storage: Storage,
+        server: ServerConfig,
+    ) -> Reloader {
+        Reloader { engine, dispatcher, file, running: Mutex::new((storage, server)) }
     }
 
     /// Reads the config again and applies it; a bad file, or one that moves the store, is
@@ -52,6 +61,7 @@ impl Reloader {
         }
         let outcome = match self.engine.reload(&config).await {
             Ok(report) => {
+                self.dispatcher.reload(&config).await;
                 tracing::info!(
                     added = report.added,
                     removed = report.removed,
