@@ -159,7 +159,10 @@ const GOLDEN: &[(&str, &str)] = &[
         "invalid-notifier-unknown-field.toml:5:1: notifiers[0].secrett: unknown field `secrett`, expected one of \
          `name`, `kind`, `url`, `headers`, `secret`, `command`, `groups`, `tags`, `statuses`, `send_resolved`",
     ),
-    ("invalid-notifier-missing-url.toml", "invalid-notifier-missing-url.toml:1:1: notifiers[0]: kind = \"slack\" needs `url`"),
+    (
+        "invalid-notifier-missing-url.toml",
+        "invalid-notifier-missing-url.toml:1:1: notifiers[0]: kind = \"slack\" needs `url`",
+    ),
     (
         "invalid-notifier-field-for-kind.toml",
         "invalid-notifier-field-for-kind.toml:5:10: notifiers[0].secret: not used by kind = \"slack\"",

@@ -262,7 +262,8 @@ command = ["/usr/local/bin/page", "--token=${VC_CFG_TEST_TOKEN}"]
 fn notifiers_are_typed_and_their_secrets_never_shown() {
     use vitalcheck_monitor::config::{AlertStatus, NotifierKind};
     // The discord URL comes from the environment: give it a URL.
-    let text = WITH_NOTIFIERS.replace("${VC_CFG_TEST_HOST}", "https://${VC_CFG_TEST_HOST}/api/webhooks/1/${VC_CFG_TEST_TOKEN}");
+    let text = WITH_NOTIFIERS
+        .replace("${VC_CFG_TEST_HOST}", "https://${VC_CFG_TEST_HOST}/api/webhooks/1/${VC_CFG_TEST_TOKEN}");
     let config = parse(&text);
     assert_eq!(config.alerts.group_wait, secs(30));
     assert_eq!(config.alerts.repeat_interval, None);
@@ -278,7 +279,10 @@ fn notifiers_are_typed_and_their_secrets_never_shown() {
     let auth = headers.iter().find(|(k, _)| k == "Authorization").unwrap();
     assert_eq!(auth.1.expose(), "Bearer s3cret-token");
     assert_eq!(ops.route.statuses, [AlertStatus::Unhealthy, AlertStatus::Degraded]);
-    assert_eq!((ops.route.groups.as_slice(), ops.route.tags.as_slice()), (&["pool".to_string()][..], &["prod".to_string()][..]));
+    assert_eq!(
+        (ops.route.groups.as_slice(), ops.route.tags.as_slice()),
+        (&["pool".to_string()][..], &["prod".to_string()][..])
+    );
     assert!(ops.route.send_resolved && !config.notifiers[1].route.send_resolved);
     assert_eq!(config.notifiers[1].route.statuses, [AlertStatus::Unhealthy], "the default");
     let NotifierKind::Command { argv } = &config.notifiers[3].kind else { panic!("command") };
@@ -286,7 +290,15 @@ fn notifiers_are_typed_and_their_secrets_never_shown() {
 
     let shown = config.effective().to_toml();
     let debug = format!("{config:?}");
-    for secret in ["literal-path-token", "literal-query", "literal-key", "literal-hmac-secret", "literal-slack-token", "s3cret-token", "127.0.0.9"] {
+    for secret in [
+        "literal-path-token",
+        "literal-query",
+        "literal-key",
+        "literal-hmac-secret",
+        "literal-slack-token",
+        "s3cret-token",
+        "127.0.0.9",
+    ] {
         assert!(!shown.contains(secret), "{secret} shown in:\n{shown}");
         assert!(!debug.contains(secret), "{secret} in Debug: {debug}");
     }

@@ -172,7 +172,10 @@ async fn webhook_groups_retries_signs_and_resolves() {
     assert_eq!(targets_of(&body["events"]), ["a", "b"]);
     assert_eq!(targets_of(&body["firing"]), ["a", "b"]);
     for e in body["events"].as_array().unwrap() {
-        assert_eq!((e["from"].as_str(), e["to"].as_str(), e["change"].as_str()), (Some("healthy"), Some("unhealthy"), Some("firing")));
+        assert_eq!(
+            (e["from"].as_str(), e["to"].as_str(), e["change"].as_str()),
+            (Some("healthy"), Some("unhealthy"), Some("firing"))
+        );
         assert_eq!(e["tags"], serde_json::json!(["prod"]));
     }
     // Custom header and a signature a receiver can check.
@@ -257,7 +260,10 @@ async fn a_target_still_down_is_repeated() {
     assert_eq!(alert.body["kind"], "alert");
     for _ in 0..2 {
         let reminder = hook.next().await;
-        assert_eq!((reminder.body["kind"].as_str(), reminder.body["status"].as_str()), (Some("repeat"), Some("firing")));
+        assert_eq!(
+            (reminder.body["kind"].as_str(), reminder.body["status"].as_str()),
+            (Some("repeat"), Some("firing"))
+        );
         assert_eq!(reminder.body["events"], serde_json::json!([]));
         assert_eq!(targets_of(&reminder.body["firing"]), ["a"]);
         assert_eq!(reminder.body["firing"][0]["since"], alert.body["firing"][0]["since"]);

@@ -298,7 +298,12 @@ impl fmt::Debug for NotifierKind {
 
 impl Default for RouteConfig {
     fn default() -> Self {
-        RouteConfig { groups: Vec::new(), tags: Vec::new(), statuses: vec![AlertStatus::Unhealthy], send_resolved: true }
+        RouteConfig {
+            groups: Vec::new(),
+            tags: Vec::new(),
+            statuses: vec![AlertStatus::Unhealthy],
+            send_resolved: true,
+        }
     }
 }
 
@@ -329,7 +334,6 @@ impl NotifierView {
         }
     }
 }
-
 
 /// `[alerts]` as the effective config prints it.
 #[derive(Debug, Clone, Serialize)]
@@ -393,7 +397,8 @@ pub(crate) fn notifier_view(n: &NotifierConfig) -> NotifierEntryView {
 /// Validates `[alerts]`.
 pub(crate) fn alerts(ctx: &Ctx<'_>, raw: &RawAlerts, at: &FieldPath) -> Result<AlertsConfig, ConfigError> {
     let d = AlertsConfig::default();
-    for (name, value) in [("timeout", raw.timeout), ("retry_initial", raw.retry_initial), ("retry_max", raw.retry_max)] {
+    for (name, value) in [("timeout", raw.timeout), ("retry_initial", raw.retry_initial), ("retry_max", raw.retry_max)]
+    {
         if value == Some(Duration::ZERO) {
             return Err(ctx.error(&at.key(name), "must be greater than zero"));
         }
@@ -431,7 +436,11 @@ pub(crate) fn alerts(ctx: &Ctx<'_>, raw: &RawAlerts, at: &FieldPath) -> Result<A
 }
 
 /// Validates every `[[notifiers]]` entry; `groups` are the defined group names.
-pub(crate) fn notifiers(ctx: &Ctx<'_>, raw: &[RawNotifier], groups: &[&str]) -> Result<Vec<NotifierConfig>, ConfigError> {
+pub(crate) fn notifiers(
+    ctx: &Ctx<'_>,
+    raw: &[RawNotifier],
+    groups: &[&str],
+) -> Result<Vec<NotifierConfig>, ConfigError> {
     let mut out: Vec<NotifierConfig> = Vec::with_capacity(raw.len());
     for (i, entry) in raw.iter().enumerate() {
         let at = FieldPath::root().key("notifiers").index(i);
@@ -506,7 +515,8 @@ fn kind(ctx: &Ctx<'_>, raw: &RawNotifier, at: &FieldPath) -> Result<(NotifierKin
         return Err(ctx.error(at, format!("kind = \"{name}\" needs `url`")));
     };
     let url = url(ctx, written, &at.key("url"))?;
-    let mut view = NotifierView { url: Some(shown(written, url.shown(), from_env(written))), ..NotifierView::default() };
+    let mut view =
+        NotifierView { url: Some(shown(written, url.shown(), from_env(written))), ..NotifierView::default() };
     let kind = match raw.kind {
         RawKind::Slack => NotifierKind::Slack { url },
         RawKind::Discord => NotifierKind::Discord { url },

@@ -8,7 +8,12 @@ use std::time::Duration;
 use vitalcheck::{Backoff, Jitter};
 
 /// Sends outbox message `id` (`payload` as stored) through `notifier`, within `timeout`.
-pub(crate) async fn deliver(notifier: &NotifierConfig, id: i64, payload: &str, timeout: Duration) -> Result<(), String> {
+pub(crate) async fn deliver(
+    notifier: &NotifierConfig,
+    id: i64,
+    payload: &str,
+    timeout: Duration,
+) -> Result<(), String> {
     let attempt = async {
         match &notifier.kind {
             NotifierKind::Webhook { url, headers, secret } => {
@@ -47,11 +52,12 @@ mod tests {
     use super::*;
 
     fn alerts(initial: u64, max: u64, attempts: u32) -> AlertsConfig {
-        let mut a = AlertsConfig::default();
-        a.retry_initial = Duration::from_secs(initial);
-        a.retry_max = Duration::from_secs(max);
-        a.max_attempts = attempts;
-        a
+        AlertsConfig {
+            retry_initial: Duration::from_secs(initial),
+            retry_max: Duration::from_secs(max),
+            max_attempts: attempts,
+            ..AlertsConfig::default()
+        }
     }
 
     #[test]

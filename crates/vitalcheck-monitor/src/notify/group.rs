@@ -67,9 +67,7 @@ impl Grouper {
     /// When [`take`](Self::take) next has something to do, if ever.
     pub fn next_due(&self) -> Option<Timestamp> {
         let window = self.pending.iter().map(|e| e.at).min().map(|first| add(first, self.group_wait));
-        let repeat = self
-            .repeat_interval
-            .and_then(|every| self.firing.values().map(|f| add(f.last_sent, every)).min());
+        let repeat = self.repeat_interval.and_then(|every| self.firing.values().map(|f| add(f.last_sent, every)).min());
         window.into_iter().chain(repeat).min()
     }
 
@@ -77,7 +75,8 @@ impl Grouper {
     /// reminder of the firing targets due one. A closed window whose events are all
     /// resolved ones with `send_resolved = false` empties without a message (`None`).
     pub fn take(&mut self, now: Timestamp) -> Option<Message> {
-        let window_closed = self.pending.iter().map(|e| e.at).min().is_some_and(|first| add(first, self.group_wait) <= now);
+        let window_closed =
+            self.pending.iter().map(|e| e.at).min().is_some_and(|first| add(first, self.group_wait) <= now);
         if window_closed {
             return self.take_window(now);
         }

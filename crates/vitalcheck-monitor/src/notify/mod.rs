@@ -125,11 +125,7 @@ impl Dispatcher {
         let task = Task::load(store, Settings::of(config), Arc::clone(&stats), options.poll).await?;
         let (control, rx) = mpsc::channel(4);
         let task = tokio::spawn(task.run(rx));
-        Ok(Dispatcher {
-            control: Mutex::new(Some(control)),
-            task: tokio::sync::Mutex::new(Some(task)),
-            stats,
-        })
+        Ok(Dispatcher { control: Mutex::new(Some(control)), task: tokio::sync::Mutex::new(Some(task)), stats })
     }
 
     /// Takes the notifiers, `[alerts]` and targets' groups and tags of a reloaded config.

@@ -211,7 +211,11 @@ mod tests {
     #[test]
     fn resolved_status_and_text() {
         let at = Timestamp::from_second(1_767_323_045).expect("valid");
-        let message = Message { kind: MessageKind::Alert, events: vec![event("db", "healthy", Change::Resolved)], firing: vec![] };
+        let message = Message {
+            kind: MessageKind::Alert,
+            events: vec![event("db", "healthy", Change::Resolved)],
+            firing: vec![],
+        };
         let p = Payload::new("ops", message, at);
         assert_eq!(p.status, "resolved");
         assert_eq!(p.summary, "0 firing, 1 resolved: db resolved");

@@ -45,11 +45,12 @@ mod tests {
     const ALL: [&str; 5] = ["unknown", "starting", "healthy", "degraded", "unhealthy"];
 
     fn route(groups: &[&str], tags: &[&str], statuses: &[AlertStatus]) -> RouteConfig {
-        let mut r = RouteConfig::default();
-        r.groups = groups.iter().map(|s| s.to_string()).collect();
-        r.tags = tags.iter().map(|s| s.to_string()).collect();
-        r.statuses = statuses.to_vec();
-        r
+        RouteConfig {
+            groups: groups.iter().map(|s| s.to_string()).collect(),
+            tags: tags.iter().map(|s| s.to_string()).collect(),
+            statuses: statuses.to_vec(),
+            ..RouteConfig::default()
+        }
     }
 
     #[test]

@@ -14,9 +14,7 @@ pub const TIMESTAMP_HEADER: &str = "x-vitalcheck-timestamp";
 /// `sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>`.
 pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     // HMAC takes keys of any length: `new_from_slice` cannot fail for it.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-        unreachable!("HMAC accepts keys of any length")
-    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else { unreachable!("HMAC accepts keys of any length") };
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
