@@ -191,6 +191,24 @@ mod tests {
     }
 
     #[test]
+    fn upgrades_from_version_three_with_an_empty_outbox() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO targets(name) VALUES ('api');
+             INSERT INTO transitions(target_id, from_status, to_status, reason, at_us)
+                 VALUES (1, 'healthy', 'unhealthy', 'down', 5);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST);
+        let count = |table: &str| -> i64 {
+            conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!([count("transitions"), count("outbox"), count("notify_cursors")], [1, 0, 0]);
+    }
+
+    #[test]
     fn refuses_a_newer_schema() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.pragma_update(None, "user_version", LATEST + 1).unwrap();
