@@ -166,6 +166,10 @@ fn a_pending_alert_survives_kill_9_and_arrives_exactly_once() {
     // The API and /metrics of the running instance.
     let listening = run.wait_for("the listening line", |e| text(&e["message"]).starts_with("listening on http://"));
     let addr: SocketAddr = text(&listening["address"]).parse().unwrap();
+    let wanted = r#"vitalcheck_notifications_total{notifier="ops",result="delivered"} 1"#;
+    let metrics =
+        poll("the delivery counted in /metrics", || Some(get(addr, "/metrics")).filter(|m| m.contains(wanted)));
+    assert!(!metrics.contains(r#"result="retried""#), "this process's attempts all succeeded: {metrics}");
     for path in ["/api/v1/targets", "/api/v1/targets/api", "/api/v1/status", "/metrics", "/"] {
         let answer = get(addr, path);
         assert!(answer.starts_with("HTTP/1.1 200"), "{path}: {answer}");

@@ -147,7 +147,8 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
     ));
     let server = listener.map(|listener| {
         let store: Arc<dyn Store> = store.clone();
-        Server::start(listener, Arc::clone(&engine), store, config.server.clone(), Arc::clone(&reloader))
+        let alerts = dispatcher.stats();
+        Server::start(listener, Arc::clone(&engine), store, config.server.clone(), Arc::clone(&reloader), alerts)
     });
     tracing::info!(
         targets = config.targets.len(),

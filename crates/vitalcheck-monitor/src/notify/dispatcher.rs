@@ -223,31 +223,49 @@ impl Task {
         }
     }
 
-    /// Writes the due messages and the cursors they allow in one transaction.
+    /// Writes the due messages and the cursors they allow in one transaction. The
+    /// groupers change only once that has committed: a store error leaves everything to
+    /// be tried again at the next step.
     async fn flush(&mut self, now: Timestamp) -> Result<(), NotifyError> {
         let mut entry = Enqueue { messages: Vec::new(), cursors: Vec::new(), at: now };
-        for (name, n) in &mut self.notifiers {
-            while let Some(message) = n.grouper.take(now) {
-                let payload = Payload::new(name, message, now);
-                entry.messages.push((name.clone(), serde_json::to_string(&payload)?));
+        let mut staged = Vec::new();
+        for (name, n) in &self.notifiers {
+            let mut grouper = None;
+            if n.grouper.next_due().is_some_and(|due| due <= now) {
+                let next = grouper.insert(n.grouper.clone());
+                while let Some(message) = next.take(now) {
+                    let payload = Payload::new(name, message, now);
+                    entry.messages.push((name.clone(), serde_json::to_string(&payload)?));
+                }
             }
-            if !n.grouper.has_pending() {
-                n.first_pending = None;
-            }
-            let cursor = n.first_pending.map_or(n.read_upto, |first| first - 1);
+            let pending = grouper.as_ref().unwrap_or(&n.grouper).has_pending();
+            let first_pending = if pending { n.first_pending } else { None };
+            let cursor = first_pending.map_or(n.read_upto, |first| first - 1);
             if cursor > n.cursor {
                 entry.cursors.push((name.clone(), cursor));
             }
+            if grouper.is_some() || cursor > n.cursor {
+                staged.push((name.clone(), grouper, first_pending, cursor));
+            }
         }
         if entry.messages.is_empty() && entry.cursors.is_empty() {
+            // Reminders found nothing due, windows emptied without a message: keep that.
+            for (name, grouper, first_pending, _) in staged {
+                if let (Some(n), Some(grouper)) = (self.notifiers.get_mut(&name), grouper) {
+                    (n.grouper, n.first_pending) = (grouper, first_pending);
+                }
+            }
             return Ok(());
         }
-        let cursors = entry.cursors.clone();
         let count = entry.messages.len();
         let ids = blocking(&self.store, move |s| s.enqueue(entry)).await?;
-        for (name, cursor) in cursors {
+        for (name, grouper, first_pending, cursor) in staged {
             if let Some(n) = self.notifiers.get_mut(&name) {
-                n.cursor = cursor;
+                if let Some(grouper) = grouper {
+                    n.grouper = grouper;
+                }
+                n.first_pending = first_pending;
+                n.cursor = n.cursor.max(cursor);
             }
         }
         if count > 0 {
