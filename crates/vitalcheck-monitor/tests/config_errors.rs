@@ -172,6 +172,10 @@ const GOLDEN: &[(&str, &str)] = &[
         "invalid-notifier-url.toml:4:7: notifiers[0].url: expected an http:// or https:// URL with a host",
     ),
     (
+        "invalid-notifier-url-secret.toml",
+        "invalid-notifier-url-secret.toml:4:7: notifiers[0].url: expected an http:// or https:// URL with a host",
+    ),
+    (
         "invalid-notifier-status.toml",
         "invalid-notifier-status.toml:5:13: notifiers[0].statuses[0]: unknown variant `down`, expected `degraded` or \
          `unhealthy`",
@@ -241,4 +245,11 @@ fn an_unreadable_file_names_it() {
     let err = Config::load("/nonexistent/vitalcheck.toml").unwrap_err();
     assert!(err.headline().starts_with("/nonexistent/vitalcheck.toml: cannot read the file: "), "{err}");
     assert_eq!((err.line, err.column), (None, None));
+}
+
+#[test]
+fn a_notifier_url_is_never_quoted_in_an_error() {
+    let err = error_of("invalid-notifier-url-secret.toml");
+    assert_eq!((err.line, err.column, err.snippet.as_deref()), (Some(4), Some(7), None));
+    assert!(!err.to_string().contains("slack-url-secret"), "{err}");
 }

@@ -525,11 +525,11 @@ fn kind(ctx: &Ctx<'_>, raw: &RawNotifier, at: &FieldPath) -> Result<(NotifierKin
             for (key, value) in &raw.headers {
                 let path = at.key("headers").key(key);
                 if http_header_name_invalid(key) {
-                    return Err(ctx.error(&path, "not a valid HTTP header name"));
+                    return Err(secret_error(ctx, &path, "not a valid HTTP header name"));
                 }
                 let v = ctx.string(&path, value)?;
                 if v.value.chars().any(|c| c.is_control()) {
-                    return Err(ctx.error(&path, "must not contain control characters"));
+                    return Err(secret_error(ctx, &path, "must not contain control characters"));
                 }
                 view.headers.insert(key.clone(), shown(value, "***".into(), v.from_env));
                 headers.push((key.clone(), Secret(v.value)));
@@ -564,13 +564,22 @@ fn http_header_name_invalid(name: &str) -> bool {
     name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// An error about a field whose value is secret: placed (file, line, column, field) but
+/// without the snippet, which would quote the value (errors of a reload are logged).
+fn secret_error(ctx: &Ctx<'_>, at: &FieldPath, message: impl Into<String>) -> ConfigError {
+    let mut err = ctx.error(at, message);
+    err.snippet = None;
+    err
+}
+
 /// An `http://` or `https://` URL; the error never quotes it (it may hold a token).
 fn url(ctx: &Ctx<'_>, written: &str, at: &FieldPath) -> Result<SecretUrl, ConfigError> {
     let value = ctx.string(at, written)?.value;
-    let url = Url::parse(value.trim())
-        .map_err(|e| ctx.error(at, format!("not a URL ({e}); expected http://HOST/PATH or https://HOST/PATH")))?;
+    let url = Url::parse(value.trim()).map_err(|e| {
+        secret_error(ctx, at, format!("not a URL ({e}); expected http://HOST/PATH or https://HOST/PATH"))
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(ctx.error(at, "expected an http:// or https:// URL with a host"));
+        return Err(secret_error(ctx, at, "expected an http:// or https:// URL with a host"));
     }
     Ok(SecretUrl(url))
 }
