@@ -387,3 +387,55 @@ async fn a_restart_neither_loses_nor_repeats() {
     engine.shutdown().await;
     assert!(store.pending_outbox(10).unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_receivers_must_present_a_trusted_certificate() {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
+    let server = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (handshakes, mut outcomes) = mpsc::unbounded_channel();
+    let tls = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let _ = handshakes.send(acceptor.accept(stream).await.is_ok());
+        }
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let a = FlipServer::start(200).await;
+    let text = format!(
+        "[alerts]\ngroup_wait = \"100ms\"\nretry_initial = \"100ms\"\nretry_max = \"100ms\"\n\
+         [[notifiers]]\nname = \"tls\"\nkind = \"webhook\"\nurl = \"https://{addr}/hook/{PATH_SECRET}\"\n{}",
+        target("a", &a.url()),
+    );
+    let config = config(&text, dir.path());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
+    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
+    all_healthy(&engine, &["a"]).await;
+    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    a.set(503);
+    // The client speaks TLS and refuses the self-signed certificate, twice (a retry).
+    for _ in 0..2 {
+        let ok = tokio::time::timeout(Duration::from_secs(20), outcomes.recv()).await.unwrap().unwrap();
+        assert!(!ok, "the handshake must fail: the certificate is not trusted");
+    }
+    let stats = dispatcher.stats();
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+    let counts = stats.snapshot();
+    assert!(!counts.iter().any(|(_, result, _)| *result == "delivered"), "{counts:?}");
+    assert!(counts.iter().any(|(n, result, c)| n == "tls" && *result == "retried" && *c >= 1), "{counts:?}");
+    let pending = store.pending_outbox(10).unwrap();
+    assert_eq!(pending.len(), 1, "still pending for the next attempt");
+    assert!(pending[0].attempts >= 1);
+    engine.shutdown().await;
+    tls.abort();
+}
