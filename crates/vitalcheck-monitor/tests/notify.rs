@@ -439,3 +439,44 @@ async fn https_receivers_must_present_a_trusted_certificate() {
     engine.shutdown().await;
     tls.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_adds_and_removes_notifiers() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = FlipServer::start(200).await;
+    let mut one = Receiver::start(0).await;
+    let mut two = Receiver::start(0).await;
+    let notifier = |name: &str, r: &Receiver| {
+        format!("[[notifiers]]\nname = \"{name}\"\nkind = \"webhook\"\nurl = \"{}\"\n", r.url())
+    };
+    let text = |notifiers: &str| format!("[alerts]\ngroup_wait = \"100ms\"\n{notifiers}{}", target("a", &a.url()));
+    let config = config(&text(&notifier("one", &one)), dir.path());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
+    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
+    let mut events = engine.subscribe();
+    all_healthy(&engine, &["a"]).await;
+    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    a.set(503);
+    assert_eq!(one.next().await.body["status"], "firing");
+
+    // "two" joins (from now on), "one" stays.
+    let both = support::config(&text(&format!("{}{}", notifier("one", &one), notifier("two", &two))), dir.path());
+    dispatcher.reload(&both).await;
+    a.set(200);
+    wait_for(&mut events, "a", TargetStatus::Healthy).await;
+    assert_eq!(one.next().await.body["status"], "resolved");
+    let first_for_two = two.next().await;
+    assert_eq!(first_for_two.body["status"], "resolved", "two starts at the reload: no replay of the firing");
+    assert_eq!(first_for_two.body["notifier"], "two");
+
+    // "one" leaves: the next alert goes to "two" only.
+    dispatcher.reload(&support::config(&text(&notifier("two", &two)), dir.path())).await;
+    a.set(503);
+    assert_eq!(two.next().await.body["status"], "firing");
+    let stats = dispatcher.stats();
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+    assert!(one.rx.try_recv().is_err(), "nothing for the removed notifier");
+    let counts = stats.snapshot();
+    assert!(counts.contains(&("one".to_string(), "delivered", 2)), "{counts:?}");
+    engine.shutdown().await;
+}

@@ -54,6 +54,7 @@ mod effective;
 mod env;
 mod error;
 mod notify;
+mod notify_check;
 mod probe;
 mod raw;
 mod server;

@@ -26,9 +26,9 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) targets: Vec<RawTarget>,
     #[serde(default)]
-    pub(crate) alerts: super::notify::RawAlerts,
+    pub(crate) alerts: super::notify_check::RawAlerts,
     #[serde(default)]
-    pub(crate) notifiers: Vec<super::notify::RawNotifier>,
+    pub(crate) notifiers: Vec<super::notify_check::RawNotifier>,
 }
 
 /// `[defaults]`, and the timing fields every group, target and probe may set.

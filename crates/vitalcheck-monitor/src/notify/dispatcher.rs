@@ -10,18 +10,19 @@
 //!    window is read again) and repeats nothing (what was written moved the cursor);
 //! 3. deliver the outbox messages that are due, one at a time, and record each outcome.
 
-use super::deliver::{deliver, retry_delay};
+use super::attempt::Attempts;
 use super::group::Grouper;
 use super::payload::{Event, Payload};
 use super::route::{Change, classify};
 use super::{NotifyError, NotifyStats};
 use crate::config::{AlertsConfig, Config, NotifierConfig};
-use crate::store::{Enqueue, NumberedTransition, OutboxRow, OutboxUpdate, Store, StoreError};
-use jiff::{SignedDuration, Timestamp};
+use crate::store::{Enqueue, NumberedTransition, OutboxRow, Store, StoreError};
+use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 /// Transitions read per query.
 const READ_CHUNK: usize = 1_000;
@@ -49,7 +50,8 @@ impl Settings {
 
 /// Messages to the task.
 pub(super) enum Control {
-    Reload(Box<Settings>),
+    /// New settings; the sender is told once they apply.
+    Reload(Box<Settings>, tokio::sync::oneshot::Sender<()>),
 }
 
 struct NotifierState {
@@ -73,7 +75,7 @@ pub(super) struct Task {
 }
 
 /// Runs `f` on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     store: &Arc<dyn Store>,
     f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
@@ -163,10 +165,11 @@ impl Task {
             };
             tokio::select! {
                 message = control.recv() => match message {
-                    Some(Control::Reload(settings)) => {
+                    Some(Control::Reload(settings, applied)) => {
                         if let Err(err) = self.apply(*settings).await {
                             tracing::error!(error = %err, "alerts: cannot apply the reloaded notifiers");
                         }
+                        let _ = applied.send(());
                     }
                     None => return,
                 },
@@ -274,58 +277,41 @@ impl Task {
         Ok(())
     }
 
-    /// Delivers the outbox messages that are due; returns when the next pending one is.
+    /// Delivers the outbox messages that are due, each notifier's in order and the
+    /// notifiers side by side (a receiver that hangs holds up only its own messages);
+    /// returns when the next pending one is due.
     async fn deliver_due(&mut self) -> Result<Option<Timestamp>, NotifyError> {
         let rows = blocking(&self.store, |s| s.pending_outbox(OUTBOX_CHUNK)).await?;
-        let mut next = None;
-        for row in rows {
-            if row.next_attempt > Timestamp::now() {
-                next = Some(next.map_or(row.next_attempt, |n: Timestamp| n.min(row.next_attempt)));
-                continue;
-            }
-            let update = self.attempt(&row).await;
-            blocking(&self.store, move |s| s.update_outbox(update)).await?;
-        }
-        Ok(next)
-    }
-
-    /// One attempt at `row`, logged and counted; the outcome to record.
-    async fn attempt(&self, row: &OutboxRow) -> OutboxUpdate {
-        let attempts = row.attempts.saturating_add(1);
-        let Some(n) = self.notifiers.get(&row.notifier) else {
-            tracing::warn!(notifier = %row.notifier, delivery = row.id, "alerts: notifier no longer configured; message dropped");
-            self.stats.count(&row.notifier, "dropped");
-            let error = "the notifier is no longer configured".to_string();
-            return OutboxUpdate::Failed { id: row.id, attempts: row.attempts, at: Timestamp::now(), error };
-        };
-        let result = deliver(&n.config, row.id, &row.payload, self.alerts.timeout).await;
         let now = Timestamp::now();
-        match result {
-            Ok(()) => {
-                tracing::info!(notifier = %row.notifier, kind = n.config.kind_name(), delivery = row.id, attempts, "alerts: delivered");
-                self.stats.count(&row.notifier, "delivered");
-                OutboxUpdate::Delivered { id: row.id, at: now }
+        let mut next: Option<Timestamp> = None;
+        let mut due: BTreeMap<String, Vec<OutboxRow>> = BTreeMap::new();
+        for row in rows {
+            if row.next_attempt > now {
+                next = Some(next.map_or(row.next_attempt, |n| n.min(row.next_attempt)));
+            } else {
+                due.entry(row.notifier.clone()).or_default().push(row);
             }
-            Err(error) => match retry_delay(&self.alerts, row.id, attempts) {
-                Some(delay) => {
-                    tracing::warn!(notifier = %row.notifier, delivery = row.id, attempts, %error, retry_in = ?delay, "alerts: delivery failed; will retry");
-                    self.stats.count(&row.notifier, "retried");
-                    OutboxUpdate::Retry { id: row.id, attempts, next_attempt: after(now, delay), error }
-                }
-                None => {
-                    tracing::error!(notifier = %row.notifier, delivery = row.id, attempts, %error, "alerts: delivery failed; giving up");
-                    self.stats.count(&row.notifier, "failed");
-                    OutboxUpdate::Failed { id: row.id, attempts, at: now, error }
-                }
-            },
         }
+        let mut running = JoinSet::new();
+        for (name, rows) in due {
+            let attempts = Attempts {
+                store: Arc::clone(&self.store),
+                notifier: self.notifiers.get(&name).map(|n| n.config.clone()),
+                alerts: self.alerts.clone(),
+                stats: Arc::clone(&self.stats),
+            };
+            running.spawn(attempts.run(rows));
+        }
+        let mut failed = None;
+        while let Some(done) = running.join_next().await {
+            if let Ok(Err(err)) = done {
+                failed.get_or_insert(err);
+            }
+        }
+        failed.map_or(Ok(next), Err)
     }
 }
 
 fn until(now: Timestamp, at: Timestamp) -> Duration {
     Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO)
-}
-
-fn after(now: Timestamp, d: Duration) -> Timestamp {
-    SignedDuration::try_from(d).ok().and_then(|d| now.checked_add(d).ok()).unwrap_or(Timestamp::MAX)
 }

@@ -8,7 +8,8 @@
 //! * `webhook.rs`, `slack.rs`, `discord.rs`, `command.rs`: one file per notifier kind;
 //!   `http.rs` the one HTTP client they share.
 //! * `deliver.rs`: one attempt under the timeout, and the retry schedule ([`retry_delay`]).
-//! * `dispatcher.rs`: the task joining them to the store.
+//! * `dispatcher.rs`: the task joining them to the store; `attempt.rs` one notifier's
+//!   due messages, delivered in order.
 //!
 //! # Delivery guarantees
 //! The engine writes every transition to the store before it acknowledges it; the
@@ -30,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+mod attempt;
 mod command;
 mod deliver;
 mod discord;
@@ -128,12 +130,17 @@ impl Dispatcher {
         Ok(Dispatcher { control: Mutex::new(Some(control)), task: tokio::sync::Mutex::new(Some(task)), stats })
     }
 
-    /// Takes the notifiers, `[alerts]` and targets' groups and tags of a reloaded config.
-    /// A no-op once stopped.
+    /// Takes the notifiers, `[alerts]` and targets' groups and tags of a reloaded config;
+    /// returns once they apply (the step under way finishes first). Notifiers added start
+    /// at the newest transition, removed ones have their pending messages dropped, the
+    /// others keep their windows, firing targets and position. A no-op once stopped.
     pub async fn reload(&self, config: &Config) {
         let control = self.control.lock().unwrap_or_else(PoisonError::into_inner).clone();
         if let Some(control) = control {
-            let _ = control.send(Control::Reload(Box::new(Settings::of(config)))).await;
+            let (applied, done) = tokio::sync::oneshot::channel();
+            if control.send(Control::Reload(Box::new(Settings::of(config)), applied)).await.is_ok() {
+                let _ = done.await;
+            }
         }
     }
 
