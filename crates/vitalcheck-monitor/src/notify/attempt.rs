@@ -20,11 +20,18 @@ pub(super) struct Attempts {
 }
 
 impl Attempts {
-    /// Attempts `rows` one after the other, recording each outcome.
+    /// Attempts `rows` one after the other, recording each outcome. Stops at the first
+    /// failed attempt: the receiver is likely down for the others too, which wait for the
+    /// next step (so a step takes at most one `timeout` per notifier).
     pub(super) async fn run(self, rows: Vec<OutboxRow>) -> Result<(), NotifyError> {
         for row in rows {
             let update = self.attempt(&row).await;
+            let failed =
+                matches!(update, OutboxUpdate::Retry { .. } | OutboxUpdate::Failed { .. }) && self.notifier.is_some();
             blocking(&self.store, move |s| s.update_outbox(update)).await?;
+            if failed {
+                break;
+            }
         }
         Ok(())
     }

@@ -183,7 +183,10 @@ impl Task {
         self.ingest().await?;
         let now = Timestamp::now();
         self.flush(now).await?;
-        let next_retry = self.deliver_due().await?;
+        let (next_retry, more_due) = self.deliver_due().await?;
+        if more_due {
+            return Ok(Duration::ZERO);
+        }
         let now = Timestamp::now();
         let due = self.notifiers.values().filter_map(|n| n.grouper.next_due()).chain(next_retry).min();
         let wait = due.map_or(self.poll, |at| until(now, at).min(self.poll));
@@ -279,8 +282,9 @@ impl Task {
 
     /// Delivers the outbox messages that are due, each notifier's in order and the
     /// notifiers side by side (a receiver that hangs holds up only its own messages);
-    /// returns when the next pending one is due.
-    async fn deliver_due(&mut self) -> Result<Option<Timestamp>, NotifyError> {
+    /// returns when the next pending one is due, and whether due ones were left over
+    /// (a notifier stopped at a failure, or more than a chunk was due).
+    async fn deliver_due(&mut self) -> Result<(Option<Timestamp>, bool), NotifyError> {
         let rows = blocking(&self.store, |s| s.pending_outbox(OUTBOX_CHUNK)).await?;
         let now = Timestamp::now();
         let mut next: Option<Timestamp> = None;
@@ -293,6 +297,7 @@ impl Task {
             }
         }
         let mut running = JoinSet::new();
+        let due_count: usize = due.values().map(Vec::len).sum();
         for (name, rows) in due {
             let attempts = Attempts {
                 store: Arc::clone(&self.store),
@@ -308,7 +313,16 @@ impl Task {
                 failed.get_or_insert(err);
             }
         }
-        failed.map_or(Ok(next), Err)
+        if let Some(err) = failed {
+            return Err(err);
+        }
+        // Anything still due now: left by a notifier that stopped at a failure (its
+        // failed row moved to later), or beyond the chunk.
+        let more = due_count > 0 && {
+            let rows = blocking(&self.store, |s| s.pending_outbox(1)).await?;
+            rows.first().is_some_and(|r| r.next_attempt <= Timestamp::now())
+        };
+        Ok((next, more))
     }
 }
 
