@@ -201,3 +201,22 @@ fn prune_deletes_finished_outbox_rows_and_keeps_pending_ones() {
     assert_eq!(rows, [(ids[1], "delivered".to_string()), (ids[2], "pending".to_string())]);
     assert_eq!(store.pending_outbox(10).unwrap().len(), 1);
 }
+
+#[test]
+fn transition_ids_keep_growing_after_everything_is_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("vc.db")).unwrap();
+    let old =
+        vec![transition("a", "healthy", "unhealthy", ts(10, 0)), transition("a", "unhealthy", "healthy", ts(20, 0))];
+    store.record(Batch { transitions: old, ..Batch::default() }).unwrap().wait().unwrap();
+    let last = store.last_transition_id().unwrap();
+    store.prune(ts(1_000, 0)).unwrap();
+    let kept = store.transitions(None, ts(0, 0), 10).unwrap();
+    assert_eq!(kept.len(), 1, "the newest is kept");
+    assert_eq!(kept[0].at, ts(20, 0));
+    let new = vec![transition("a", "healthy", "unhealthy", ts(2_000, 0))];
+    store.record(Batch { transitions: new, ..Batch::default() }).unwrap().wait().unwrap();
+    let after = store.transitions_after(last, 10).unwrap();
+    assert_eq!(after.len(), 1);
+    assert!(after[0].id > last, "a new transition is seen after a cursor at the old newest id");
+}

@@ -101,7 +101,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// How many of `target`'s results at or after `since` had each status. Blocks.
     fn status_counts(&self, target: &str, since: Timestamp) -> Result<StatusCounts, StoreError>;
 
-    /// Deletes results, transitions and finished outbox messages older than `older_than`, in bounded chunks so that
+    /// Deletes results, transitions (all but the newest, so that transition ids keep
+    /// growing) and finished outbox messages older than `older_than`, in bounded chunks so that
     /// queued writes are not held up for long. States are kept. Blocks until done.
     fn prune(&self, older_than: Timestamp) -> Result<PruneStats, StoreError>;
 

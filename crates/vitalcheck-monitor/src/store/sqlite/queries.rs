@@ -86,8 +86,11 @@ pub(super) fn prune_chunk(conn: &Connection, older_than: Timestamp, chunk: usize
         .execute(params![micros(older_than), limit])?;
     let transitions = conn
         .prepare_cached(
+            // The newest transition is kept whatever its age: SQLite hands out MAX(id) + 1
+            // as the next id, and ids must only grow (the alert dispatcher's cursors).
             "DELETE FROM transitions WHERE id IN
-                 (SELECT id FROM transitions WHERE at_us < ?1 ORDER BY at_us LIMIT ?2)",
+                 (SELECT id FROM transitions WHERE at_us < ?1
+                     AND id < (SELECT MAX(id) FROM transitions) ORDER BY at_us LIMIT ?2)",
         )?
         .execute(params![micros(older_than), limit])?;
     Ok((results as u64, transitions as u64))
