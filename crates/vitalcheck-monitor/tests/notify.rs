@@ -473,10 +473,20 @@ async fn a_reload_adds_and_removes_notifiers() {
     dispatcher.reload(&support::config(&text(&notifier("two", &two)), dir.path())).await;
     a.set(503);
     assert_eq!(two.next().await.body["status"], "firing");
+    assert!(one.rx.try_recv().is_err(), "nothing for the removed notifier");
+
+    // "one" comes back: it starts now, without replaying the firing it missed.
+    dispatcher.reload(&both).await;
+    a.set(200);
+    assert_eq!(two.next().await.body["status"], "resolved");
+    let back = one.next().await;
+    assert_eq!(back.body["status"], "resolved", "{:?}", back.body);
+    let changes: Vec<&Value> = back.body["events"].as_array().unwrap().iter().map(|e| &e["change"]).collect();
+    assert_eq!(changes, ["resolved"], "only what happened since it came back");
     let stats = dispatcher.stats();
     dispatcher.shutdown(Duration::from_secs(5)).await;
-    assert!(one.rx.try_recv().is_err(), "nothing for the removed notifier");
+    assert!(one.rx.try_recv().is_err(), "nothing else for it");
     let counts = stats.snapshot();
-    assert!(counts.contains(&("one".to_string(), "delivered", 2)), "{counts:?}");
+    assert!(counts.contains(&("one".to_string(), "delivered", 3)), "{counts:?}");
     engine.shutdown().await;
 }

@@ -100,13 +100,16 @@ impl Task {
             stats,
             poll,
         };
-        task.apply(settings).await?;
+        task.apply(settings, true).await?;
         Ok(task)
     }
 
     /// Takes new settings: notifiers added start at the newest transition, removed ones
     /// are dropped (their undelivered messages are given up), the others keep their state.
-    async fn apply(&mut self, settings: Settings) -> Result<(), NotifyError> {
+    /// At start (`resume`), a notifier with a stored cursor resumes from it; a notifier
+    /// added by a reload starts at the newest transition even if it had one (it was
+    /// removed meanwhile: what happened since is not replayed).
+    async fn apply(&mut self, settings: Settings, resume: bool) -> Result<(), NotifyError> {
         let cursors: HashMap<String, i64> = blocking(&self.store, |s| s.notify_cursors()).await?.into_iter().collect();
         let last = blocking(&self.store, |s| s.last_transition_id()).await?;
         // The stored states say which targets are firing already; only new notifiers need
@@ -126,7 +129,8 @@ impl Task {
                     kept
                 }
                 None => {
-                    let cursor = cursors.get(&config.name).copied().unwrap_or_else(|| {
+                    let stored = cursors.get(&config.name).copied().filter(|_| resume);
+                    let cursor = stored.unwrap_or_else(|| {
                         fresh.push((config.name.clone(), last));
                         last
                     });
@@ -166,7 +170,7 @@ impl Task {
             tokio::select! {
                 message = control.recv() => match message {
                     Some(Control::Reload(settings, applied)) => {
-                        if let Err(err) = self.apply(*settings).await {
+                        if let Err(err) = self.apply(*settings, false).await {
                             tracing::error!(error = %err, "alerts: cannot apply the reloaded notifiers");
                         }
                         let _ = applied.send(());
