@@ -34,7 +34,7 @@ const GOLDEN: &[(&str, &str)] = &[
     (
         "invalid-unknown-table.toml",
         "invalid-unknown-table.toml:1:2: defualts: unknown field `defualts`, expected one of `defaults`, `storage`, \
-         `server`, `groups`, `targets`",
+         `history`, `server`, `groups`, `targets`",
     ),
     (
         "invalid-unknown-http-field.toml",
@@ -143,6 +143,15 @@ const GOLDEN: &[(&str, &str)] = &[
         "invalid-bad-listen.toml",
         "invalid-bad-listen.toml:2:10: server.listen: \"localhost:80\" is not an address to listen on; expected \
          IP:PORT such as \"127.0.0.1:9755\" or \"[::1]:9755\", or \"off\"",
+    ),
+    (
+        "invalid-history-field.toml",
+        "invalid-history-field.toml:2:1: history.result: unknown field `result`, expected `results`",
+    ),
+    (
+        "invalid-history-results.toml",
+        "invalid-history-results.toml:2:11: history.results: must be between 1 and 100000 (8 bytes a result per \
+         target in memory), got 0",
     ),
     (
         "invalid-short-token.toml",

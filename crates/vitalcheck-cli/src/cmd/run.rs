@@ -120,15 +120,11 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
     let options = EngineOptions {
         concurrency: args.concurrency as usize,
         shutdown_grace: args.grace,
+        history: config.history.clone(),
         ..EngineOptions::default()
     };
     let engine = Arc::new(Engine::start(&config, store.clone(), options).await.context("cannot start the engine")?);
-    let reloader = Arc::new(Reloader::new(
-        Arc::clone(&engine),
-        args.config.clone(),
-        config.storage.clone(),
-        config.server.clone(),
-    ));
+    let reloader = Arc::new(Reloader::new(Arc::clone(&engine), args.config.clone(), &config));
     let server = listener.map(|listener| {
         let store: Arc<dyn Store> = store.clone();
         Server::start(listener, Arc::clone(&engine), store, config.server.clone(), Arc::clone(&reloader))

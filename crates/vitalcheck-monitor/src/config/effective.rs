@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 pub struct EffectiveConfig {
     defaults: TimingView,
     storage: StorageView,
+    history: HistoryView,
     server: ServerView,
     groups: Vec<GroupView>,
     targets: Vec<TargetView>,
@@ -63,6 +64,11 @@ struct ServerView {
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<String>,
     public: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct HistoryView {
+    results: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -208,6 +214,7 @@ impl EffectiveConfig {
                 path: config.storage.path.display().to_string().replace("${", "$${"),
                 retention: duration::format(config.storage.retention),
             },
+            history: HistoryView { results: config.history.results },
             server: ServerView {
                 listen: config.server.listen.map_or_else(|| "off".to_string(), |a| a.to_string()),
                 token: config.server.token.as_ref().map(super::server::Token::shown),

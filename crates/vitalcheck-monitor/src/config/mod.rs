@@ -14,6 +14,9 @@
 //! path = "/var/lib/vitalcheck/vitalcheck.db"
 //! retention = "30d"
 //!
+//! [history]                       # kept in memory per target (read at start)
+//! results = 100                   # the last results: 8 bytes each
+//!
 //! [server]                        # the HTTP API, /metrics and the status page
 //! listen = "127.0.0.1:9755"       # the default (loopback); "off" serves nothing
 //! token = "${VITALCHECK_TOKEN}"   # bearer token for admin actions
@@ -62,6 +65,7 @@ pub use effective::EffectiveConfig;
 pub use error::ConfigError;
 pub use server::{DEFAULT_LISTEN, MIN_TOKEN_LEN, ServerConfig, Token};
 
+use crate::history::HistoryConfig;
 use error::FieldPath;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -78,6 +82,9 @@ pub struct Config {
     pub defaults: Timing,
     /// Where results are stored and for how long.
     pub storage: Storage,
+    /// What each target keeps in memory (`[history]`); the engine reads it at start
+    /// ([`EngineOptions::history`](crate::engine::EngineOptions::history)).
+    pub history: HistoryConfig,
     /// Where the HTTP API, `/metrics` and the status page listen.
     pub server: ServerConfig,
     /// The groups, in file order, each with the timing its members start from.

@@ -20,6 +20,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) storage: RawStorage,
     #[serde(default)]
+    pub(crate) history: RawHistory,
+    #[serde(default)]
     pub(crate) server: super::server::RawServer,
     #[serde(default)]
     pub(crate) groups: Vec<RawGroup>,
@@ -48,6 +50,13 @@ pub(crate) struct RawStorage {
     pub(crate) path: Option<String>,
     #[serde(default, deserialize_with = "duration::optional")]
     pub(crate) retention: Option<Duration>,
+}
+
+/// `[history]`: what each target keeps in memory.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHistory {
+    pub(crate) results: Option<u32>,
 }
 
 /// One `[[groups]]` entry: a name and the timing its members default to.
