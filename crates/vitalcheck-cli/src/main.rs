@@ -80,6 +80,8 @@ enum Command {
     History(cmd::history::HistoryArgs),
     /// Validate the config, then make the running `vitalcheck run` reload it (SIGHUP).
     Reload(cmd::reload::ReloadArgs),
+    /// Run a command and keep it alive: probes, restarts with backoff, signals, PID 1.
+    Supervise(cmd::supervise::SuperviseArgs),
 }
 
 fn main() -> ExitCode {
@@ -106,6 +108,7 @@ fn main() -> ExitCode {
             Command::Status(args) => cmd::status::run(args).await,
             Command::History(args) => cmd::history::run(args),
             Command::Reload(args) => cmd::reload::run(args),
+            Command::Supervise(args) => cmd::supervise::run(args).await,
         }
     });
     match result {

@@ -57,11 +57,15 @@ impl Run {
                 Life::Stopped(code) => return Ok(Outcome::Stopped { code }),
                 Life::Ended(ended, cause) => (ended, cause),
             };
+            let was_ready = self.snapshot.borrow().ready;
             self.snapshot.send_modify(|s| {
                 s.pid = None;
                 s.live = false;
                 s.ready = false;
             });
+            if was_ready {
+                self.emit(Event::Ready(false));
+            }
             match self.tracker.ended(ended, self.now()) {
                 Decision::Exit { code } => {
                     self.emit(Event::Exited { cause, code });
