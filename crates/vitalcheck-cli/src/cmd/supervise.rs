@@ -209,9 +209,9 @@ pub(crate) async fn run(args: SuperviseArgs) -> Result<ExitCode> {
         }
     });
 
-    if std::process::id() != 1
-        && let Err(err) = Reaper::become_subreaper()
-    {
+    if std::process::id() == 1 {
+        say("running as PID 1: reaping orphans");
+    } else if let Err(err) = Reaper::become_subreaper() {
         say(&format!("cannot become a child subreaper ({err}); orphans of CMD are not reaped"));
     }
     let reaped = supervisor.event_sender();

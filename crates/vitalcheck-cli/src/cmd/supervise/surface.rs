@@ -34,7 +34,7 @@ impl Surfaces {
             say(&format!("listening on http://{bound}"));
             let router = vitalcheck::serve::http::router::<()>(health.clone());
             tokio::spawn(async move {
-                if let Err(err) = axum::serve(listener, router).await {
+                if let Err(err) = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await {
                     say(&format!("HTTP server stopped: {err}"));
                 }
             });
@@ -99,7 +99,7 @@ fn health_service(snapshot: &watch::Receiver<Snapshot>) -> HealthService {
             let now = ready.borrow().clone();
             async move {
                 if now.ready {
-                    ComponentHealth::healthy()
+                    ComponentHealth::healthy().with_message(format!("child {}", now.status))
                 } else {
                     ComponentHealth::unhealthy(format!("child {}", now.status))
                 }
