@@ -102,24 +102,13 @@ fn a_child_ignoring_sigterm_is_killed_after_the_grace_period() {
 
 #[test]
 fn a_crash_looping_child_backs_off_then_gives_up() {
-    let flags = [
-        "--restart",
-        "on-failure",
-        "--backoff-initial",
-        "200ms",
-        "--backoff-max",
-        "800ms",
-        "--max-restarts",
-        "4",
-    ];
+    let flags =
+        ["--restart", "on-failure", "--backoff-initial", "200ms", "--backoff-max", "800ms", "--max-restarts", "4"];
     let mut sup = Supervise::start(&flags, &[("VC_MODE", "crash=3")]);
     let status = sup.wait_exit();
     assert_eq!(status.code(), Some(3), "gives up with the child's code");
-    let delays: Vec<&str> = sup
-        .seen
-        .iter()
-        .filter_map(|l| l.split("restarting in ").nth(1)?.split(':').next())
-        .collect();
+    let delays: Vec<&str> =
+        sup.seen.iter().filter_map(|l| l.split("restarting in ").nth(1)?.split(':').next()).collect();
     assert_eq!(delays, ["200ms", "400ms", "800ms", "800ms"]);
     assert!(sup.seen.iter().any(|l| l.contains("giving up after 4 restarts: the child exited with code 3")));
     assert!(sup.seen.iter().any(|l| l.contains("gave up")));
@@ -316,10 +305,7 @@ fn systemd_gets_ready_and_watchdog() {
     let readiness = format!("http://127.0.0.1:{port}/readyz");
     let flags = ["--readiness", &readiness, "--interval", "100ms"];
     let notify = path.display().to_string();
-    let _sup = Supervise::start(
-        &flags,
-        &[("VC_PORT", &port), ("NOTIFY_SOCKET", &notify), ("WATCHDOG_USEC", "200000")],
-    );
+    let _sup = Supervise::start(&flags, &[("VC_PORT", &port), ("NOTIFY_SOCKET", &notify), ("WATCHDOG_USEC", "200000")]);
     let mut messages = Vec::new();
     let mut buf = [0u8; 512];
     while !(messages.iter().any(|m: &String| m.starts_with("READY=1")) && messages.iter().any(|m| m == "WATCHDOG=1")) {

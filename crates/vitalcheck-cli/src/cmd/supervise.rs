@@ -156,8 +156,8 @@ pub(crate) struct SuperviseArgs {
 
 impl SuperviseArgs {
     fn config(&self) -> Result<SupervisorConfig> {
-        let thresholds = Thresholds::new(self.failure_threshold, self.success_threshold)
-            .with_start_period(self.start_period);
+        let thresholds =
+            Thresholds::new(self.failure_threshold, self.success_threshold).with_start_period(self.start_period);
         let spec = |raw: &Option<String>, thresholds: Thresholds| -> Result<Option<ProbeSpec>> {
             raw.as_deref()
                 .map(|raw| {

@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 static HUNG: AtomicBool = AtomicBool::new(false);
 
 /// Appends one line to `$VC_LOG`.
-pub fn log(line: &str) {
+pub(crate) fn log(line: &str) {
     let Ok(path) = std::env::var("VC_LOG") else { return };
     let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open VC_LOG");
     writeln!(file, "{line}").expect("write VC_LOG");
@@ -32,13 +32,15 @@ fn mode(name: &str) -> Option<String> {
 }
 
 /// The child program; never returns.
-pub fn main() -> ! {
+pub(crate) fn main() -> ! {
     let ms = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_millis();
     log(&format!("start {} {ms}", std::process::id()));
     if let Some(code) = mode("crash") {
         std::process::exit(code.parse().expect("crash=N"));
     }
     if mode("grandchild").is_some() {
+        // Left running on purpose: it must be gone after a restart without our help.
+        #[allow(clippy::zombie_processes)]
         let grandchild = std::process::Command::new("sleep").arg("1000").spawn().expect("spawn sleep");
         log(&format!("grandchild {}", grandchild.id()));
     }

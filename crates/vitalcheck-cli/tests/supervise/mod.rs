@@ -1,6 +1,6 @@
 //! Running the real `vitalcheck supervise` over the test program ([`child`]).
 
-pub mod child;
+pub(crate) mod child;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -10,39 +10,39 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Every wait in these tests is bounded by this.
-pub const BOUND: Duration = Duration::from_secs(30);
+pub(crate) const BOUND: Duration = Duration::from_secs(30);
 
 /// A free loopback port.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
 }
 
 /// The argv that runs this test binary as the child program.
-pub fn child_argv() -> Vec<String> {
+pub(crate) fn child_argv() -> Vec<String> {
     let exe = std::env::current_exe().expect("current exe");
     vec![exe.display().to_string(), "child_program".into(), "--exact".into(), "--nocapture".into()]
 }
 
 /// `vitalcheck supervise` running, its stderr read line by line.
-pub struct Supervise {
+pub(crate) struct Supervise {
     process: Child,
     lines: mpsc::Receiver<String>,
     /// Every stderr line read so far.
-    pub seen: Vec<String>,
+    pub(crate) seen: Vec<String>,
     /// The child program's log.
-    pub log: PathBuf,
+    pub(crate) log: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Supervise {
     /// Starts `vitalcheck supervise FLAGS -- <child program>` with the child's `VC_*` env.
-    pub fn start(flags: &[&str], env: &[(&str, &str)]) -> Supervise {
+    pub(crate) fn start(flags: &[&str], env: &[(&str, &str)]) -> Supervise {
         Self::start_with(flags, env, child_argv(), |_| {})
     }
 
     /// Like [`start`](Self::start) with any command and a hook on the `Command`.
-    pub fn start_with(
+    pub(crate) fn start_with(
         flags: &[&str],
         env: &[(&str, &str)],
         argv: Vec<String>,
@@ -70,12 +70,12 @@ impl Supervise {
     }
 
     /// The pid of `vitalcheck supervise`.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.process.id()
     }
 
     /// Waits for a stderr line containing `needle`; returns it and when it was read.
-    pub fn wait_for(&mut self, needle: &str) -> (String, Instant) {
+    pub(crate) fn wait_for(&mut self, needle: &str) -> (String, Instant) {
         let deadline = Instant::now() + BOUND;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -92,23 +92,23 @@ impl Supervise {
     }
 
     /// Lines of the child's log.
-    pub fn child_log(&self) -> Vec<String> {
+    pub(crate) fn child_log(&self) -> Vec<String> {
         std::fs::read_to_string(&self.log).unwrap_or_default().lines().map(str::to_owned).collect()
     }
 
     /// Waits until the child's log has a line containing `needle`.
-    pub fn wait_log(&self, needle: &str) -> String {
+    pub(crate) fn wait_log(&self, needle: &str) -> String {
         poll(|| self.child_log().into_iter().find(|l| l.contains(needle)), &format!("child log line {needle:?}"))
     }
 
     /// Sends `signal` to `vitalcheck supervise`.
-    pub fn signal(&self, signal: rustix::process::Signal) {
+    pub(crate) fn signal(&self, signal: rustix::process::Signal) {
         let pid = rustix::process::Pid::from_raw(i32::try_from(self.pid()).expect("pid")).expect("pid");
         rustix::process::kill_process(pid, signal).expect("kill");
     }
 
     /// Waits for it to exit (bounded); the rest of stderr is kept in `seen`.
-    pub fn wait_exit(&mut self) -> ExitStatus {
+    pub(crate) fn wait_exit(&mut self) -> ExitStatus {
         let deadline = Instant::now() + BOUND;
         loop {
             if let Some(status) = self.process.try_wait().expect("try_wait") {
@@ -142,7 +142,7 @@ impl Drop for Supervise {
 }
 
 /// Polls `f` until it gives `Some` (bounded).
-pub fn poll<T>(mut f: impl FnMut() -> Option<T>, what: &str) -> T {
+pub(crate) fn poll<T>(mut f: impl FnMut() -> Option<T>, what: &str) -> T {
     let deadline = Instant::now() + BOUND;
     loop {
         if let Some(value) = f() {
@@ -154,7 +154,7 @@ pub fn poll<T>(mut f: impl FnMut() -> Option<T>, what: &str) -> T {
 }
 
 /// One HTTP/1.1 GET on loopback: (status, body). `None` if the connection fails.
-pub fn get(port: u16, path: &str) -> Option<(u16, String)> {
+pub(crate) fn get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
@@ -166,7 +166,7 @@ pub fn get(port: u16, path: &str) -> Option<(u16, String)> {
 }
 
 /// Whether a process exists and is not a zombie.
-pub fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat"))
         .ok()
         .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with('Z')))
@@ -174,7 +174,7 @@ pub fn alive(pid: u32) -> bool {
 }
 
 /// The children of `pid` (all its threads), from /proc.
-pub fn children_of(pid: u32) -> Vec<u32> {
+pub(crate) fn children_of(pid: u32) -> Vec<u32> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Vec::new() };
     tasks
         .flatten()
@@ -184,7 +184,7 @@ pub fn children_of(pid: u32) -> Vec<u32> {
 }
 
 /// Whether `pid` is a zombie.
-pub fn zombie(pid: u32) -> bool {
+pub(crate) fn zombie(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))

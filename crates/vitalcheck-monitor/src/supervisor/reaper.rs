@@ -56,14 +56,15 @@ impl Reaper {
                 _ = sigchld.recv() => {}
                 _ = tick.tick() => {}
             }
-            for pid in self.scan(Instant::now()) {
-                on_reap(pid, self.reaped);
+            for (pid, total) in self.scan(Instant::now()) {
+                on_reap(pid, total);
             }
         }
     }
 
-    /// One scan at `now`: reaps the zombies old enough, returns their pids.
-    pub fn scan(&mut self, now: Instant) -> Vec<i32> {
+    /// One scan at `now`: reaps the zombies old enough; returns each pid with the running
+    /// total.
+    pub fn scan(&mut self, now: Instant) -> Vec<(i32, u64)> {
         let owned = self.owned.borrow().pid;
         let zombies: Vec<i32> = children()
             .into_iter()
@@ -82,7 +83,7 @@ impl Reaper {
             {
                 self.seen.remove(&pid);
                 self.reaped += 1;
-                reaped.push(pid);
+                reaped.push((pid, self.reaped));
             }
         }
         reaped

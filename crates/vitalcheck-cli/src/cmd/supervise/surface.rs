@@ -34,7 +34,9 @@ impl Surfaces {
             say(&format!("listening on http://{bound}"));
             let router = vitalcheck::serve::http::router::<()>(health.clone());
             tokio::spawn(async move {
-                if let Err(err) = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await {
+                if let Err(err) =
+                    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await
+                {
                     say(&format!("HTTP server stopped: {err}"));
                 }
             });
