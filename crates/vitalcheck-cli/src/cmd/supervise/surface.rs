@@ -101,9 +101,9 @@ fn health_service(snapshot: &watch::Receiver<Snapshot>) -> HealthService {
             let now = ready.borrow().clone();
             async move {
                 if now.ready {
-                    ComponentHealth::healthy().with_message(format!("child {}", now.status))
+                    ComponentHealth::healthy().with_message(format!("child {}, restarts: {}", now.status, now.restarts))
                 } else {
-                    ComponentHealth::unhealthy(format!("child {}", now.status))
+                    ComponentHealth::unhealthy(format!("child {}, restarts: {}", now.status, now.restarts))
                 }
                 .with_metadata(serde_json::json!({ "restarts": now.restarts }))
             }
