@@ -17,15 +17,16 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const ABOUT: &str = "Health checks for services: wait until they are up, check them once, or watch many (run).";
+const ABOUT: &str = "Health checks for services: wait until they are up, check them once, watch many (run), or keep a process alive (supervise).";
 
 /// The long help; `$grpc` is the line for grpc:// targets, when built with them.
 macro_rules! long_about {
     ($grpc:literal) => {
         concat!(
             "\
-Health checks for services: wait until they are up, check them once, or watch many
-with `vitalcheck run -c vitalcheck.toml` (state and history kept in SQLite).
+Health checks for services: wait until they are up, check them once, watch many
+with `vitalcheck run -c vitalcheck.toml` (state and history kept in SQLite), or keep
+a process alive with `vitalcheck supervise --liveness TARGET -- CMD`.
 
 Targets are written the same way everywhere:
   http://HOST[:PORT]/PATH   https://...   an HTTP request; 2xx is healthy by default

@@ -22,6 +22,11 @@ pub enum Cause {
         /// Consecutive failures.
         failures: u32,
     },
+    /// The engine saw its target turn unhealthy (startup, liveness or its own probe).
+    Unhealthy {
+        /// The transition's reason.
+        reason: String,
+    },
     /// It could not be started.
     Spawn {
         /// Why.
@@ -36,6 +41,7 @@ impl fmt::Display for Cause {
             Cause::Probe { kind, error, failures } => {
                 write!(f, "{kind} probe failed {failures} times in a row (last: {error})")
             }
+            Cause::Unhealthy { reason } => write!(f, "unhealthy: {reason}"),
             Cause::Spawn { error } => write!(f, "{error}"),
         }
     }

@@ -13,6 +13,8 @@
 //! * [`Signals`]: TERM and INT stop, HUP, USR1 and USR2 are forwarded.
 //! * [`Reaper`]: reaps orphans when running as PID 1 or as a subreaper.
 //! * [`Notifier`]: systemd's `READY=1` / `WATCHDOG=1`.
+//! * [`own`]: the same for a target's `process` table under `vitalcheck run`, acting on
+//!   the engine's transitions instead of probing itself.
 //!
 //! # Semantics
 //! * Probes start one interval after the child; only the startup probe runs until it
@@ -24,6 +26,7 @@
 
 mod child;
 mod event;
+mod own;
 pub mod policy;
 mod reaper;
 mod run;
@@ -32,6 +35,7 @@ mod signals;
 
 pub use child::{Child, SpawnError, Stopped, code_of};
 pub use event::{Cause, Event, Snapshot};
+pub use own::own;
 pub use policy::{Decision, Ended, RestartConfig, RestartPolicy, RestartTracker};
 pub use reaper::Reaper;
 pub use sd_notify::Notifier;
