@@ -315,3 +315,34 @@ fn systemd_gets_ready_and_watchdog() {
     let ready = messages.iter().position(|m| m.starts_with("READY=1")).expect("READY");
     assert_eq!(messages[ready], "READY=1\nSTATUS=child ready");
 }
+
+#[test]
+fn vitalcheck_run_owns_a_targets_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let [child_exe, filter, exact, nocapture] = <[String; 4]>::try_from(supervise::child_argv()).expect("argv");
+    let config = dir.path().join("vitalcheck.toml");
+    let text = format!(
+        "[storage]\npath = \"vc.db\"\n[server]\nlisten = \"off\"\n\
+         [[targets]]\nname = \"app\"\ntarget = \"http://127.0.0.1:{port}/livez\"\ninterval = \"100ms\"\n\
+         timeout = \"100ms\"\nfailure_threshold = 2\n\
+         process = {{ command = [{child_exe:?}, {filter:?}, {exact:?}, {nocapture:?}], backoff_initial = \"100ms\", grace = \"2s\" }}\n"
+    );
+    std::fs::write(&config, text).expect("write config");
+    let port_text = port.to_string();
+    let args = vec!["run".to_owned(), "-c".to_owned(), config.display().to_string()];
+    let mut run = Supervise::spawn(args, &[("VC_PORT", &port_text)], |_| {});
+    run.wait_for("process started");
+    run.wait_for("to=healthy");
+    assert_eq!(get(port, "/hang").map(|r| r.0), Some(200));
+    let (restart, _) = run.wait_for("restarted (restart 1 since reset, 1 in total): unhealthy: 2 consecutive failures");
+    assert!(restart.contains("to=unknown"), "{restart}");
+    run.wait_for("to=healthy");
+    let pids: Vec<u32> = starts(&run.child_log()).into_iter().map(|(pid, _)| pid).collect();
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    assert!(!alive(pids[0]));
+    run.signal(Signal::TERM);
+    assert_eq!(run.wait_exit().code(), Some(0));
+    assert!(!alive(pids[1]), "the process outlived vitalcheck run");
+    assert!(run.seen.iter().any(|l| l.contains("process stopped")), "{:#?}", run.seen);
+}

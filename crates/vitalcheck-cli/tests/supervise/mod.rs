@@ -48,10 +48,19 @@ impl Supervise {
         argv: Vec<String>,
         hook: impl FnOnce(&mut Command),
     ) -> Supervise {
+        let mut args: Vec<String> = vec!["supervise".into()];
+        args.extend(flags.iter().map(|f| (*f).to_owned()));
+        args.push("--".into());
+        args.extend(argv);
+        Self::spawn(args, env, hook)
+    }
+
+    /// `vitalcheck ARGS` (any subcommand) with the child's `VC_*` env.
+    pub(crate) fn spawn(args: Vec<String>, env: &[(&str, &str)], hook: impl FnOnce(&mut Command)) -> Supervise {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("child.log");
         let mut command = Command::new(env!("CARGO_BIN_EXE_vitalcheck"));
-        command.arg("supervise").args(flags).arg("--").args(argv);
+        command.args(args);
         command.env("VC_CHILD", "1").env("VC_LOG", &log).envs(env.iter().copied());
         command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
         hook(&mut command);
