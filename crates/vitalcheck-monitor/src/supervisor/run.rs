@@ -12,6 +12,9 @@ use vitalcheck::Status;
 use vitalcheck::probe::ProbeContext;
 use vitalcheck::state::{ProbeKind, TargetState};
 
+/// One probe's answer.
+type ProbeOutcome = Result<vitalcheck::probe::Observation, vitalcheck::probe::ProbeError>;
+
 /// How one life of the child ended.
 enum Life {
     /// It ended (by itself or stopped for a failed probe): ask the policy.
@@ -116,37 +119,14 @@ impl Run {
             }
         };
         self.emit(Event::Started { pid: child.pid(), restarts: self.tracker.total() });
-        let started = self.now();
-        let mut state = TargetState::new(started);
-        for (kind, spec) in self.specs() {
-            state = match kind {
-                ProbeKind::Startup => state.with_startup(spec.thresholds),
-                ProbeKind::Liveness => state.with_liveness(spec.thresholds),
-                ProbeKind::Readiness => state.with_readiness(spec.thresholds),
-            };
-        }
+        let mut state = self.fresh_state();
         let first = Instant::now();
         let mut next: [Option<Instant>; 3] = [ProbeKind::Startup, ProbeKind::Liveness, ProbeKind::Readiness]
             .map(|kind| self.spec(kind).map(|spec| first + spec.interval));
         self.tracker.down();
         self.publish(&state, Some(child.pid()));
         loop {
-            let due = state
-                .probes_to_run()
-                .iter()
-                .filter_map(|&kind| next[index(kind)].map(|at| (kind, at)))
-                .min_by_key(|&(_, at)| at);
-            let due = due.and_then(|(kind, at)| self.spec(kind).cloned().map(|spec| (kind, at, spec)));
-            let ctx = self.ctx.clone();
-            let probe = async move {
-                match due {
-                    Some((kind, at, spec)) => {
-                        sleep_until(at).await;
-                        (kind, spec.target.probe(&ctx, spec.timeout).await)
-                    }
-                    None => std::future::pending().await,
-                }
-            };
+            let probe = self.next_probe(&state, &next);
             tokio::select! {
                 code = child.wait() => {
                     let code = code?;
@@ -177,14 +157,45 @@ impl Run {
         }
     }
 
+    /// A state machine for a child started now, with the configured probes.
+    fn fresh_state(&self) -> TargetState {
+        let mut state = TargetState::new(self.now());
+        for (kind, spec) in self.specs() {
+            state = match kind {
+                ProbeKind::Startup => state.with_startup(spec.thresholds),
+                ProbeKind::Liveness => state.with_liveness(spec.thresholds),
+                ProbeKind::Readiness => state.with_readiness(spec.thresholds),
+            };
+        }
+        state
+    }
+
+    /// The earliest due probe, run when its time comes (never, if none is due).
+    fn next_probe(
+        &self,
+        state: &TargetState,
+        next: &[Option<Instant>; 3],
+    ) -> impl Future<Output = (ProbeKind, ProbeOutcome)> + use<> {
+        let due = state
+            .probes_to_run()
+            .iter()
+            .filter_map(|&kind| next[index(kind)].map(|at| (kind, at)))
+            .min_by_key(|&(_, at)| at)
+            .and_then(|(kind, at)| self.spec(kind).cloned().map(|spec| (kind, at, spec)));
+        let ctx = self.ctx.clone();
+        async move {
+            match due {
+                Some((kind, at, spec)) => {
+                    sleep_until(at).await;
+                    (kind, spec.target.probe(&ctx, spec.timeout).await)
+                }
+                None => std::future::pending().await,
+            }
+        }
+    }
+
     /// Feeds one probe result to the state machine; `Some(cause)` when it asks for a restart.
-    fn observe(
-        &mut self,
-        state: &mut TargetState,
-        kind: ProbeKind,
-        result: Result<vitalcheck::probe::Observation, vitalcheck::probe::ProbeError>,
-        pid: u32,
-    ) -> Option<Cause> {
+    fn observe(&mut self, state: &mut TargetState, kind: ProbeKind, result: ProbeOutcome, pid: u32) -> Option<Cause> {
         let (status, reason) = match &result {
             Ok(obs) => (obs.status, obs.detail.clone()),
             Err(err) => (Status::Unhealthy, err.to_string()),
