@@ -125,3 +125,53 @@ fn the_effective_config_prints_the_process_with_its_defaults() {
     let again = vitalcheck_monitor::config::Config::parse_with_env(&shown, "effective.toml", |_| None).unwrap();
     assert_eq!(again.targets[0].process, config.targets[0].process);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_during_the_backoff_do_not_stop_the_next_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let (up, pid_file, exit_file) = (dir.path().join("up"), dir.path().join("pids"), dir.path().join("exit"));
+    // Healthy while it runs (it creates `up`); when it exits it removes `up`, so the
+    // target turns unhealthy during the 500 ms backoff, before the next start.
+    let script = format!(
+        "echo $$ >> {pids}; touch {up}; while [ ! -e {exit} ]; do sleep 0.05; done; rm {exit} {up}; exit 3",
+        pids = pid_file.display(),
+        up = up.display(),
+        exit = exit_file.display()
+    );
+    let text = format!(
+        "[[targets]]\nname = \"app\"\ntarget = \"exec:test -e {up}\"\ninterval = \"100ms\"\ntimeout = \"100ms\"\n\
+         failure_threshold = 2\nprocess = {{ command = [\"sh\", \"-c\", {script:?}], backoff_initial = \"500ms\", \
+         grace = \"2s\" }}\n",
+        up = up.display(),
+    );
+    let config = config(&text, dir.path());
+    let process = config.targets[0].process.clone().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
+    let engine = Arc::new(Engine::start(&config, store.clone(), options()).await.unwrap());
+    let mut events = engine.subscribe();
+    let (stop, stopped) = watch::channel(false);
+    let owner = tokio::spawn(own(Arc::clone(&engine), "app".to_owned(), process, stopped));
+    wait_for(&mut events, "app", TargetStatus::Healthy).await;
+
+    std::fs::write(&exit_file, "").unwrap();
+    // Down while waiting to restart ...
+    let down = wait_for(&mut events, "app", TargetStatus::Unhealthy).await;
+    assert!(down.reason.starts_with("2 consecutive failures"), "{}", down.reason);
+    // ... then one restart, and the new process comes up and stays.
+    let restarted = wait_for(&mut events, "app", TargetStatus::Unknown).await;
+    assert!(
+        restarted.reason.starts_with("restarted (restart 1 since reset, 1 in total): exited with code 3"),
+        "{}",
+        restarted.reason
+    );
+    let up_again = wait_for(&mut events, "app", TargetStatus::Healthy).await;
+    assert!(up_again.at >= restarted.at);
+    assert_eq!(pids(&pid_file).len(), 2, "the restarted process was stopped by a stale transition");
+
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), owner).await.unwrap().unwrap().unwrap();
+    engine.shutdown().await;
+    let rows = store.transitions(Some("app"), Timestamp::UNIX_EPOCH, 100).unwrap();
+    let restarts = rows.iter().filter(|t| t.reason.starts_with("restarted (")).count();
+    assert_eq!(restarts, 1, "{rows:#?}");
+}

@@ -72,6 +72,9 @@ async fn life(
     transitions: &mut broadcast::Receiver<TransitionEvent>,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<Life, SupervisorError> {
+    // Transitions queued while the process was down (its probes failing during the
+    // backoff) belong to the previous run: `Engine::restarted` has reset the state since.
+    *transitions = transitions.resubscribe();
     let mut child = match Child::spawn(&process.command) {
         Ok(child) => child,
         Err(err) => {
