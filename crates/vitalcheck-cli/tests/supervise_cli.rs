@@ -346,3 +346,36 @@ fn vitalcheck_run_owns_a_targets_process() {
     assert!(!alive(pids[1]), "the process outlived vitalcheck run");
     assert!(run.seen.iter().any(|l| l.contains("process stopped")), "{:#?}", run.seen);
 }
+
+#[test]
+fn a_startup_probe_gates_liveness_and_restarts_a_child_that_never_comes_up() {
+    // Nothing listens on `closed`: startup fails 2 times in a row, the child is restarted;
+    // liveness (on the same closed port) never runs while startup has not succeeded.
+    let closed = free_port();
+    let target = format!("tcp://127.0.0.1:{closed}");
+    let flags = [
+        "--startup",
+        &target,
+        "--startup-threshold",
+        "2",
+        "--liveness",
+        &target,
+        "--interval",
+        "100ms",
+        "--backoff-initial",
+        "100ms",
+        "--max-restarts",
+        "1",
+        "--grace",
+        "3s",
+    ];
+    let mut sup = Supervise::start(&flags, &[("VC_MODE", "term-code=9")]);
+    let (restart, _) = sup.wait_for("restarting in");
+    assert!(restart.contains("startup probe failed 2 times in a row (last: "), "{restart}");
+    assert!(restart.contains("refused"), "{restart}");
+    let (gave_up, _) = sup.wait_for("giving up after 1 restarts");
+    assert!(gave_up.contains("startup probe failed 2 times"), "{gave_up}");
+    assert_eq!(sup.wait_exit().code(), Some(9), "the last child's code (it exited 9 on SIGTERM)");
+    assert!(!sup.seen.iter().any(|l| l.contains("liveness probe")), "liveness ran before startup succeeded");
+    assert!(!sup.seen.iter().any(|l| l.contains("ready")), "{:#?}", sup.seen);
+}
