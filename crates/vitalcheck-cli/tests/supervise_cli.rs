@@ -379,3 +379,16 @@ fn a_startup_probe_gates_liveness_and_restarts_a_child_that_never_comes_up() {
     assert!(!sup.seen.iter().any(|l| l.contains("liveness probe")), "liveness ran before startup succeeded");
     assert!(!sup.seen.iter().any(|l| l.contains("ready")), "{:#?}", sup.seen);
 }
+
+#[test]
+fn probe_secrets_never_reach_the_log() {
+    let closed = free_port();
+    let target = format!("http://user:hunter2@127.0.0.1:{closed}/?token=s3cr3t-value");
+    let flags = ["--liveness", &target, "--interval", "100ms", "--failure-threshold", "1", "--max-restarts", "0"];
+    let mut sup = Supervise::start(&flags, &[]);
+    let (line, _) = sup.wait_for("giving up after 0 restarts");
+    assert!(line.contains("liveness probe failed once (last: http://user:***@127.0.0.1"), "{line}");
+    sup.wait_exit();
+    let all = sup.seen.join("\n");
+    assert!(!all.contains("hunter2") && !all.contains("s3cr3t-value"), "{all}");
+}

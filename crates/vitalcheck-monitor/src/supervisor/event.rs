@@ -38,6 +38,7 @@ impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Cause::Exited { code } => write!(f, "exited with code {code}"),
+            Cause::Probe { kind, error, failures: 1 } => write!(f, "{kind} probe failed once (last: {error})"),
             Cause::Probe { kind, error, failures } => {
                 write!(f, "{kind} probe failed {failures} times in a row (last: {error})")
             }
