@@ -45,7 +45,7 @@ impl Reaper {
         rustix::process::set_child_subreaper(Some(rustix::process::getpid())).map_err(Into::into)
     }
 
-    /// Runs forever: scans on SIGCHLD and every [`MIN_AGE`]. `on_reap` gets each reaped
+    /// Runs forever: scans on SIGCHLD and every 500 ms. `on_reap` gets each reaped
     /// pid and the running total.
     pub async fn run(mut self, mut on_reap: impl FnMut(i32, u64)) -> std::io::Result<()> {
         let mut sigchld = signal(SignalKind::child())?;
