@@ -29,7 +29,17 @@ const GOLDEN: &[(&str, &str)] = &[
         "invalid-unknown-field.toml",
         "invalid-unknown-field.toml:4:1: targets[0].timout: unknown field `timout`, expected one of `name`, `target`, \
          `http`, `tcp`, `exec`, `unix`, `interval`, `timeout`, `failure_threshold`, `success_threshold`, \
-         `start_period`, `startup`, `liveness`, `readiness`, `group`, `tags`, `critical`",
+         `start_period`, `startup`, `liveness`, `readiness`, `group`, `tags`, `critical`, `process`",
+    ),
+    (
+        "invalid-process-empty-command.toml",
+        "invalid-process-empty-command.toml:5:11: targets[0].process.command: expected a non-empty list of strings: \
+         the program and its arguments, e.g. [\"./api\", \"--port\", \"8080\"]",
+    ),
+    (
+        "invalid-process-bad-restart.toml",
+        "invalid-process-bad-restart.toml:6:11: targets[0].process.restart: unknown restart policy \"sometimes\": \
+         expected always, on-failure or never",
     ),
     (
         "invalid-unknown-table.toml",

@@ -129,6 +129,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
         let store: Arc<dyn Store> = store.clone();
         Server::start(listener, Arc::clone(&engine), store, config.server.clone(), Arc::clone(&reloader))
     });
+    let processes = Processes::start(&engine, &config);
     tracing::info!(
         targets = config.targets.len(),
         config = %args.config.display(),
@@ -140,6 +141,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
     // MB that would otherwise stay allocated until the process stops.
     drop(config);
     signals.serve(&reloader).await;
+    // Owned processes stop first (each within its grace period), so their last
+    // transitions still reach the store.
+    processes.stop().await;
     let draining = server.map(Server::drain);
     let report = engine.shutdown().await;
     if let Some(draining) = draining {
@@ -155,6 +159,38 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
         "vitalcheck run stopped"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The processes of targets with a `process` table, each kept alive by
+/// `supervisor::own` (from the config at start; a reload does not change them).
+struct Processes {
+    stop: tokio::sync::watch::Sender<bool>,
+    owners: tokio::task::JoinSet<()>,
+}
+
+impl Processes {
+    fn start(engine: &Arc<Engine>, config: &Config) -> Processes {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut owners = tokio::task::JoinSet::new();
+        for target in &config.targets {
+            let Some(process) = target.process.clone() else { continue };
+            let (engine, name, stopped) = (Arc::clone(engine), target.name.clone(), stopped.clone());
+            owners.spawn(async move {
+                match vitalcheck_monitor::supervisor::own(engine, name.clone(), process, stopped).await {
+                    Ok(outcome) => {
+                        tracing::info!(target = %name, code = outcome.exit_code(), "process supervision ended")
+                    }
+                    Err(err) => tracing::error!(target = %name, error = %err, "process supervision failed"),
+                }
+            });
+        }
+        Processes { stop, owners }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        while self.owners.join_next().await.is_some() {}
+    }
 }
 
 /// The signals `run` acts on.

@@ -115,6 +115,8 @@ struct TargetView {
     liveness: Option<ProbeView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     readiness: Option<ProbeView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    process: Option<super::process::ProcessView>,
 }
 
 /// A startup, liveness or readiness probe, fully resolved.
@@ -275,5 +277,6 @@ fn target_view(target: &TargetConfig) -> TargetView {
         startup: target.startup.as_deref().map(probe_view),
         liveness: target.liveness.as_deref().map(probe_view),
         readiness: target.readiness.as_deref().map(probe_view),
+        process: target.process.as_ref().map(Into::into),
     }
 }

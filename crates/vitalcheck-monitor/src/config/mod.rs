@@ -57,12 +57,14 @@ mod effective;
 mod env;
 mod error;
 mod probe;
+mod process;
 mod raw;
 mod server;
 mod validate;
 
 pub use effective::EffectiveConfig;
 pub use error::ConfigError;
+pub use process::{DEFAULT_GRACE, ProcessConfig};
 pub use server::{DEFAULT_LISTEN, MIN_TOKEN_LEN, ServerConfig, Token};
 
 use crate::history::HistoryConfig;
@@ -163,6 +165,8 @@ pub struct TargetConfig {
     pub tags: Vec<String>,
     /// Whether its Unhealthy counts as Unhealthy overall (else as Degraded). Default: true.
     pub critical: bool,
+    /// The process `vitalcheck run` starts and restarts for this target, if any.
+    pub process: Option<ProcessConfig>,
 }
 
 /// One probe of a target: what to probe, with its options applied, and when.

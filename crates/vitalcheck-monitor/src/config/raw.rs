@@ -100,6 +100,8 @@ pub(crate) struct RawTarget {
     #[serde(default)]
     pub(crate) tags: Vec<String>,
     pub(crate) critical: Option<bool>,
+    /// The process `vitalcheck run` owns for this target (`config/process.rs`).
+    pub(crate) process: Option<super::process::RawProcess>,
 }
 
 /// A probe definition: what to probe (a target string or one kind table; neither means

@@ -283,6 +283,7 @@ fn target_config(
         group: raw.group.clone(),
         tags: raw.tags.clone(),
         critical: raw.critical.unwrap_or(true),
+        process: raw.process.as_ref().map(|p| super::process::build(ctx, p, &at.key("process"))).transpose()?,
     })
 }
 
