@@ -17,15 +17,16 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const ABOUT: &str = "Health checks for services: wait until they are up, check them once, or watch many (run).";
+const ABOUT: &str = "Health checks for services: wait until they are up, check them once, watch many (run), or keep a process alive (supervise).";
 
 /// The long help; `$grpc` is the line for grpc:// targets, when built with them.
 macro_rules! long_about {
     ($grpc:literal) => {
         concat!(
             "\
-Health checks for services: wait until they are up, check them once, or watch many
-with `vitalcheck run -c vitalcheck.toml` (state and history kept in SQLite).
+Health checks for services: wait until they are up, check them once, watch many
+with `vitalcheck run -c vitalcheck.toml` (state and history kept in SQLite), or keep
+a process alive with `vitalcheck supervise --liveness TARGET -- CMD`.
 
 Targets are written the same way everywhere:
   http://HOST[:PORT]/PATH   https://...   an HTTP request; 2xx is healthy by default
@@ -80,6 +81,8 @@ enum Command {
     History(cmd::history::HistoryArgs),
     /// Validate the config, then make the running `vitalcheck run` reload it (SIGHUP).
     Reload(cmd::reload::ReloadArgs),
+    /// Run a command and keep it alive: probes, restarts with backoff, signals, PID 1.
+    Supervise(cmd::supervise::SuperviseArgs),
 }
 
 fn main() -> ExitCode {
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
             Command::Status(args) => cmd::status::run(args).await,
             Command::History(args) => cmd::history::run(args),
             Command::Reload(args) => cmd::reload::run(args),
+            Command::Supervise(args) => cmd::supervise::run(args).await,
         }
     });
     match result {

@@ -150,3 +150,21 @@ fn status_asks_the_running_api_and_falls_back_to_the_store() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no running `vitalcheck run` serves an API"));
 }
+
+#[test]
+fn run_keeps_as_many_recent_results_as_history_results_says() {
+    let server = Flip::new(200);
+    let setup = Setup::new("");
+    setup.write_raw(&format!("[history]\nresults = 3\n{}", config(&target("web", &server.url()))));
+    let mut run = setup.run();
+    let listening = run.wait_for("the listening line", |e| text(&e["message"]).starts_with("listening on http://"));
+    let addr: SocketAddr = text(&listening["address"]).parse().unwrap();
+    // Once the store holds five results or more, the in-memory `recent` still holds 3.
+    let recent = poll("five probes of web", || {
+        let (status, detail) = request(addr, "GET", "/api/v1/targets/web/history?limit=100", None);
+        assert_eq!(status, 200, "{detail}");
+        (detail["results"].as_array()?.len() >= 5).then(|| request(addr, "GET", "/api/v1/targets/web", None).1)
+    });
+    assert_eq!(recent["recent"].as_array().unwrap().len(), 3, "{recent}");
+    assert!(run.terminate().success());
+}

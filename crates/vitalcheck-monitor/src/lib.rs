@@ -10,6 +10,8 @@
 //!   a stream of transitions, reload.
 //! * [`scheduler`]: every target on its interval: spread first runs, no drift, a global
 //!   concurrency limit, a timeout on every probe; add, remove, pause, run now, shutdown.
+//! * [`supervisor`]: keeps one process alive (`vitalcheck supervise`): probes, restart
+//!   policy with CrashLoopBackOff, signals, reaping as PID 1, sd_notify.
 //! * [`store`]: the [`store::Store`] trait and its SQLite implementation (feature `sqlite`,
 //!   on by default): probe results, target states and transitions that survive restarts.
 //!
@@ -34,4 +36,5 @@ mod micros;
 pub mod notify;
 pub mod scheduler;
 pub mod store;
+pub mod supervisor;
 pub mod when;

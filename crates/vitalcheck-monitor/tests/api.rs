@@ -323,7 +323,7 @@ async fn the_openapi_document_is_served_and_every_operation_answers_as_documente
     assert_eq!(&served.json(), openapi::document());
 
     let bearer = format!("Bearer {TOKEN}");
-    let calls: [(&str, &str, Option<&str>); 21] = [
+    let calls: [(&str, &str, Option<&str>); 28] = [
         ("GET", "/api/v1/status?tag=edge", None),
         ("GET", "/api/v1/status?status=sick", None),
         ("GET", "/api/v1/targets?group=pool&status=healthy", None),
@@ -345,6 +345,13 @@ async fn the_openapi_document_is_served_and_every_operation_answers_as_documente
         ("GET", "/livez", None),
         ("GET", "/readyz", None),
         ("GET", "/api/v1/openapi.json", None),
+        ("GET", "/metrics", None),
+        ("GET", "/", None),
+        ("GET", "/badge/web.svg?label=site", None),
+        ("GET", "/badge/nope.svg", None),
+        ("GET", "/badge/web", None),
+        ("GET", "/badge/group/pool.svg", None),
+        ("GET", "/badge/group/nope.svg", None),
     ];
     let mut answered = std::collections::BTreeSet::new();
     for (method, path, auth) in calls {

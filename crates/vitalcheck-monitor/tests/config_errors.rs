@@ -29,12 +29,22 @@ const GOLDEN: &[(&str, &str)] = &[
         "invalid-unknown-field.toml",
         "invalid-unknown-field.toml:4:1: targets[0].timout: unknown field `timout`, expected one of `name`, `target`, \
          `http`, `tcp`, `exec`, `unix`, `interval`, `timeout`, `failure_threshold`, `success_threshold`, \
-         `start_period`, `startup`, `liveness`, `readiness`, `group`, `tags`, `critical`",
+         `start_period`, `startup`, `liveness`, `readiness`, `group`, `tags`, `critical`, `process`",
+    ),
+    (
+        "invalid-process-empty-command.toml",
+        "invalid-process-empty-command.toml:5:11: targets[0].process.command: expected a non-empty list of strings: \
+         the program and its arguments, e.g. [\"./api\", \"--port\", \"8080\"]",
+    ),
+    (
+        "invalid-process-bad-restart.toml",
+        "invalid-process-bad-restart.toml:6:11: targets[0].process.restart: unknown restart policy \"sometimes\": \
+         expected always, on-failure or never",
     ),
     (
         "invalid-unknown-table.toml",
         "invalid-unknown-table.toml:1:2: defualts: unknown field `defualts`, expected one of `defaults`, `storage`, \
-         `server`, `groups`, `targets`, `alerts`, `notifiers`",
+         `history`, `server`, `groups`, `targets`, `alerts`, `notifiers`",
     ),
     (
         "invalid-unknown-http-field.toml",
@@ -143,6 +153,15 @@ const GOLDEN: &[(&str, &str)] = &[
         "invalid-bad-listen.toml",
         "invalid-bad-listen.toml:2:10: server.listen: \"localhost:80\" is not an address to listen on; expected \
          IP:PORT such as \"127.0.0.1:9755\" or \"[::1]:9755\", or \"off\"",
+    ),
+    (
+        "invalid-history-field.toml",
+        "invalid-history-field.toml:2:1: history.result: unknown field `result`, expected `results`",
+    ),
+    (
+        "invalid-history-results.toml",
+        "invalid-history-results.toml:2:11: history.results: must be between 1 and 100000 (8 bytes a result per \
+         target in memory), got 0",
     ),
     (
         "invalid-short-token.toml",

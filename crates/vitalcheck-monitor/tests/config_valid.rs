@@ -41,6 +41,7 @@ fn the_example_file_loads_with_its_layers_applied() {
     assert_eq!(config.defaults, Timing::default());
     assert_eq!(config.storage.retention, secs(30 * 86_400));
     assert_eq!(config.storage.path, Path::new("/home/test/.local/share/vitalcheck/vitalcheck.db"));
+    assert_eq!(config.history, vitalcheck_monitor::history::HistoryConfig::default());
     let names: Vec<&str> = config.targets.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["api", "api-deep", "app", "redis", "proxy-1", "proxy-2", "proxy-3", "disk", "app-socket"]);
     let members: Vec<&str> = config.members("proxies").map(|t| t.name.as_str()).collect();
@@ -181,6 +182,7 @@ fn the_effective_config_shows_defaults_and_no_secret() {
         "interval = \"30s\"",
         "failure_threshold = 3",
         "retention = \"30d\"",
+        "[history]\nresults = 100",
     ] {
         assert!(shown.contains(expected), "{expected:?} missing from:\n{shown}");
     }
@@ -323,4 +325,15 @@ fn notifiers_are_typed_and_their_secrets_never_shown() {
 fn without_notifiers_the_effective_config_has_no_alerts_section() {
     let shown = parse("").effective().to_toml();
     assert!(!shown.contains("[alerts]") && !shown.contains("notifiers"), "{shown}");
+}
+
+#[test]
+fn history_results_bound_what_each_target_keeps_in_memory() {
+    let config = parse("[history]\nresults = 20\n");
+    assert_eq!(config.history.results, 20);
+    // The rest of the history's shape keeps its defaults.
+    let defaults = vitalcheck_monitor::history::HistoryConfig::default();
+    assert_eq!(config.history.tiers, defaults.tiers);
+    assert!(config.effective().to_toml().contains("[history]\nresults = 20\n"));
+    assert_eq!(parse(&config.effective().to_toml()).history.results, 20);
 }

@@ -7,4 +7,5 @@ pub(crate) mod probe_args;
 pub(crate) mod reload;
 pub(crate) mod run;
 pub(crate) mod status;
+pub(crate) mod supervise;
 pub(crate) mod wait;

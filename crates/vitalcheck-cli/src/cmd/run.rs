@@ -129,6 +129,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
     let options = EngineOptions {
         concurrency: args.concurrency as usize,
         shutdown_grace: args.grace,
+        history: config.history.clone(),
         ..EngineOptions::default()
     };
     let engine = Arc::new(Engine::start(&config, store.clone(), options).await.context("cannot start the engine")?);
@@ -138,18 +139,13 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
             .await
             .context("cannot start the alert dispatcher")?,
     );
-    let reloader = Arc::new(Reloader::new(
-        Arc::clone(&engine),
-        Arc::clone(&dispatcher),
-        args.config.clone(),
-        config.storage.clone(),
-        config.server.clone(),
-    ));
+    let reloader = Arc::new(Reloader::new(Arc::clone(&engine), Arc::clone(&dispatcher), args.config.clone(), &config));
     let server = listener.map(|listener| {
         let store: Arc<dyn Store> = store.clone();
         let alerts = dispatcher.stats();
         Server::start(listener, Arc::clone(&engine), store, config.server.clone(), Arc::clone(&reloader), alerts)
     });
+    let processes = Processes::start(&engine, &config);
     tracing::info!(
         targets = config.targets.len(),
         notifiers = config.notifiers.len(),
@@ -162,6 +158,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
     // MB that would otherwise stay allocated until the process stops.
     drop(config);
     signals.serve(&reloader).await;
+    // Owned processes stop first (each within its grace period), so their last
+    // transitions still reach the store.
+    processes.stop().await;
     let draining = server.map(Server::drain);
     let report = engine.shutdown().await;
     // After the engine's last flush; what is not delivered within the grace stays in the
@@ -180,6 +179,38 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
         "vitalcheck run stopped"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The processes of targets with a `process` table, each kept alive by
+/// `supervisor::own` (from the config at start; a reload does not change them).
+struct Processes {
+    stop: tokio::sync::watch::Sender<bool>,
+    owners: tokio::task::JoinSet<()>,
+}
+
+impl Processes {
+    fn start(engine: &Arc<Engine>, config: &Config) -> Processes {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut owners = tokio::task::JoinSet::new();
+        for target in &config.targets {
+            let Some(process) = target.process.clone() else { continue };
+            let (engine, name, stopped) = (Arc::clone(engine), target.name.clone(), stopped.clone());
+            owners.spawn(async move {
+                match vitalcheck_monitor::supervisor::own(engine, name.clone(), process, stopped).await {
+                    Ok(outcome) => {
+                        tracing::info!(target = %name, code = outcome.exit_code(), "process supervision ended")
+                    }
+                    Err(err) => tracing::error!(target = %name, error = %err, "process supervision failed"),
+                }
+            });
+        }
+        Processes { stop, owners }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        while self.owners.join_next().await.is_some() {}
+    }
 }
 
 /// The signals `run` acts on.

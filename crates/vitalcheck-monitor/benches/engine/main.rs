@@ -23,6 +23,11 @@
 //!    `engine.snapshot()` calls (p50/p99/max; goal p99 under 10 ms), then 1,000 each of
 //!    `target(name)`, `healthy_members(group)` and `group(group)`.
 //!
+//! 4. **binary**: goal 2 on the real `vitalcheck run` (a release build, `--binary`, by
+//!    default `target/release/vitalcheck`) as a child process, API on: RSS and CPU from
+//!    `/proc`, keeps-up from its store after SIGTERM (`binary.rs`). Build it first:
+//!    `cargo build --release -p vitalcheck-cli`.
+//!
 //! The engine runs on a current-thread tokio runtime, as in `vitalcheck run` (the SQLite
 //! writer has its own thread); `--runtime multi` uses a 2-worker multi-thread runtime.
 //!
@@ -44,6 +49,9 @@
 //! cargo bench -p vitalcheck-monitor --bench engine -- snapshot
 //! cargo bench -p vitalcheck-monitor --bench engine -- all           # pass, then steady + snapshot on one engine
 //! cargo bench -p vitalcheck-monitor --bench engine -- steady --runtime multi --secs 30
+//! cargo build --release -p vitalcheck-cli && \
+//!   cargo bench -p vitalcheck-monitor --bench engine -- binary   # the real `vitalcheck run`
+//! cargo bench -p vitalcheck-monitor --bench engine -- binary --history-results 20
 //! ```
 //!
 //! With no mode (`quick`): pass (3 rounds), a short steady (10,000 targets at a 1 s
@@ -62,12 +70,15 @@
 //! - `--addrs N`: loopback addresses the server listens on (1,000).
 //! - `--runtime current|multi`: the engine's runtime (current).
 //! - `--server-workers N`: the server's runtime workers (2).
+//! - `--binary PATH`: in `binary`, the `vitalcheck` executable (`target/release/vitalcheck`).
+//! - `--history-results N`: in `binary`, `[history] results` in the config (default: unset, 100).
 
 /// The allocator of `vitalcheck run` (so the figures are the binary's), counting the bytes
 /// in use (see [`measure::heap`]).
 #[global_allocator]
 static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
 
+mod binary;
 mod measure;
 mod pass;
 mod reference;
@@ -88,6 +99,7 @@ enum Mode {
     Steady,
     Snapshot,
     All,
+    Binary,
 }
 
 /// The engine's runtime.
@@ -122,11 +134,13 @@ pub(crate) struct Options {
     addrs: usize,
     pub(crate) runtime: Runtime,
     server_workers: usize,
+    binary: Option<std::path::PathBuf>,
+    history_results: Option<u32>,
 }
 
 const USAGE: &str = "usage: cargo bench -p vitalcheck-monitor --bench engine -- [pass|steady|snapshot|all] \
 [--targets N] [--secs N] [--interval S] [--concurrency N] [--rounds N] [--snapshots N] [--addrs N] \
-[--runtime current|multi] [--server-workers N]";
+[--runtime current|multi] [--server-workers N] [binary [--binary PATH] [--history-results N]]";
 
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
@@ -141,6 +155,8 @@ fn parse_options() -> Result<Options, String> {
         addrs: 1000,
         runtime: Runtime::Current,
         server_workers: 2,
+        binary: None,
+        history_results: None,
     };
     let mut targets = None;
     let mut args = std::env::args().skip(1);
@@ -161,6 +177,12 @@ fn parse_options() -> Result<Options, String> {
             "steady" => options.mode = Mode::Steady,
             "snapshot" => options.mode = Mode::Snapshot,
             "all" => options.mode = Mode::All,
+            "binary" => options.mode = Mode::Binary,
+            "--binary" => options.binary = Some(value("--binary")?.into()),
+            "--history-results" => {
+                let n = count("--history-results", value("--history-results")?)?;
+                options.history_results = Some(u32::try_from(n).map_err(|_| "--history-results is too large")?);
+            }
             "quick" => options.mode = Mode::Quick,
             "--targets" => targets = Some(count("--targets", value("--targets")?)?),
             "--secs" => options.secs = Some(count("--secs", value("--secs")?)? as u64),
@@ -295,6 +317,16 @@ async fn run(options: &Options) -> Result<Vec<Goal>, String> {
             );
         }
         Mode::Snapshot => goals.extend(steady::run(&server, options, snapshot_alone).await?),
+        Mode::Binary => {
+            let spec = binary::Spec {
+                binary: options.binary.clone().unwrap_or_else(binary::default_binary),
+                targets: steady_targets,
+                interval: steady_interval,
+                secs: steady_secs,
+                history_results: options.history_results,
+            };
+            goals.extend(binary::run(&server, options, &spec)?);
+        }
         Mode::All => {
             goals.extend(pass::run(&server, options).await?);
             goals

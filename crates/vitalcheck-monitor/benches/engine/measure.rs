@@ -87,7 +87,16 @@ pub(crate) struct Memory {
 
 /// This process's [`Memory`], from `/proc/self/status`.
 pub(crate) fn memory() -> Memory {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    memory_at("/proc/self/status")
+}
+
+/// Process `pid`'s [`Memory`], from `/proc/PID/status` (zeros once it is gone).
+pub(crate) fn memory_of(pid: u32) -> Memory {
+    memory_at(&format!("/proc/{pid}/status"))
+}
+
+fn memory_at(path: &str) -> Memory {
+    let status = std::fs::read_to_string(path).unwrap_or_default();
     let field = |name: &str| {
         status
             .lines()
@@ -211,4 +220,9 @@ pub(crate) fn warn_if_busy(over: Duration) {
 /// the next [`memory`] reading gives the peak since now; false if the kernel refused.
 pub(crate) fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// [`reset_peak`] for process `pid` (needs the right to write its `clear_refs`).
+pub(crate) fn reset_peak_of(pid: u32) -> bool {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
 }

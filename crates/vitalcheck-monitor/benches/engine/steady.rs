@@ -260,59 +260,9 @@ fn judge(
     );
 
     // Per target, from the store.
-    let scan_from = first
-        .ts
-        .checked_sub(SignedDuration::try_from(spec.interval + Duration::from_secs(2)).unwrap_or_default())
-        .map_err(|e| e.to_string())?;
-    let (w0, w1) = (first.ts, last.ts);
-    let mut targets = vec![PerTarget::default(); n];
-    let mut failures: BTreeMap<String, u64> = BTreeMap::new();
-    let mut latencies: Vec<Duration> = Vec::with_capacity(expected as usize);
-    let t = Instant::now();
-    let scanned = store
-        .scan_results(scan_from, &mut |row| {
-            let Some(target) = target_index(&row.target).and_then(|i| targets.get_mut(i)) else { return };
-            if row.at >= w1 {
-                return;
-            }
-            if row.at >= w0 {
-                target.in_window += 1;
-                if let Some(previous) = target.last {
-                    target.max_gap = target.max_gap.max(row.at.duration_since(previous).as_secs_f64());
-                }
-                if row.status == Status::Healthy {
-                    latencies.push(Duration::from_micros(row.latency_us));
-                } else {
-                    *failures.entry(row.error_kind.clone().unwrap_or_else(|| row.status.to_string())).or_default() += 1;
-                }
-            }
-            target.last = Some(row.at);
-        })
-        .map_err(|e| format!("scanning the store: {e}"))?;
-    let scan_time = t.elapsed();
-    let mut never = 0;
-    for target in &mut targets {
-        match target.last {
-            Some(last) => target.max_gap = target.max_gap.max(w1.duration_since(last).as_secs_f64()),
-            None => never += 1,
-        }
-    }
-    let min = targets.iter().map(|t| t.in_window).min().unwrap_or(0);
-    let max = targets.iter().map(|t| t.in_window).max().unwrap_or(0);
-    let below = targets.iter().filter(|t| u64::from(t.in_window) < per_target).count();
-    let largest_gap = targets.iter().map(|t| t.max_gap).fold(0.0, f64::max);
-    let gap_budget = spec.interval.as_secs_f64() * 1.1;
-    let over = targets.iter().filter(|t| t.max_gap > gap_budget).count();
-    let failed: u64 = failures.values().sum();
-    let latency = measure::Stats::of(latencies);
-    println!(
-        "    per target (store scan of {} rows in {:.2} s): probes in the window min {min} max {max} (expected \
-         {per_target}; {below} targets below), largest gap {largest_gap:.3} s (budget {gap_budget:.1} s; {over} \
-         targets over), {never} never probed",
-        thousands(scanned),
-        scan_time.as_secs_f64()
-    );
-    println!("    failed probes in the window: {failed} {failures:?}; latency of the others: {latency}");
+    let gaps = Gaps::scan(store, n, spec.interval, first.ts, last.ts)?;
+    gaps.print(per_target);
+    let Gaps { over, never, failed, largest_gap, .. } = gaps;
 
     // CPU and memory.
     let cpu = last.cpu - first.cpu;
@@ -388,4 +338,114 @@ fn judge(
     ];
     goals.extend(crate::reference::goal(&what("CPU per probe"), per_probe_cpu));
     Ok(goals)
+}
+
+/// Each target's probes in a window `[w0, w1)`, as the store has them: what "keeps up" is
+/// judged from (also for the real binary, `binary.rs`).
+pub(crate) struct Gaps {
+    pub(crate) scanned: u64,
+    scan_time: Duration,
+    /// Results in the window, all targets.
+    pub(crate) results: u64,
+    min: u32,
+    max: u32,
+    below_expected: usize,
+    pub(crate) largest_gap: f64,
+    gap_budget: f64,
+    /// Targets with a gap over the budget.
+    pub(crate) over: usize,
+    /// Targets without any probe.
+    pub(crate) never: usize,
+    pub(crate) failed: u64,
+    failures: BTreeMap<String, u64>,
+    latency: measure::Stats,
+}
+
+impl Gaps {
+    /// Scans the results of targets `t0..t{n-1}` from one interval (+2 s) before `w0` on:
+    /// for each target the largest gap between two probe starts in the window (the one
+    /// before it included) and from its last probe to `w1`.
+    pub(crate) fn scan(
+        store: &dyn Store,
+        n: usize,
+        interval: Duration,
+        w0: Timestamp,
+        w1: Timestamp,
+    ) -> Result<Gaps, String> {
+        let scan_from = w0
+            .checked_sub(SignedDuration::try_from(interval + Duration::from_secs(2)).unwrap_or_default())
+            .map_err(|e| e.to_string())?;
+        let mut targets = vec![PerTarget::default(); n];
+        let mut failures: BTreeMap<String, u64> = BTreeMap::new();
+        let mut latencies: Vec<Duration> = Vec::new();
+        let t = Instant::now();
+        let scanned = store
+            .scan_results(scan_from, &mut |row| {
+                let Some(target) = target_index(&row.target).and_then(|i| targets.get_mut(i)) else { return };
+                if row.at >= w1 {
+                    return;
+                }
+                if row.at >= w0 {
+                    target.in_window += 1;
+                    if let Some(previous) = target.last {
+                        target.max_gap = target.max_gap.max(row.at.duration_since(previous).as_secs_f64());
+                    }
+                    if row.status == Status::Healthy {
+                        latencies.push(Duration::from_micros(row.latency_us));
+                    } else {
+                        let kind = row.error_kind.clone().unwrap_or_else(|| row.status.to_string());
+                        *failures.entry(kind).or_default() += 1;
+                    }
+                }
+                target.last = Some(row.at);
+            })
+            .map_err(|e| format!("scanning the store: {e}"))?;
+        let scan_time = t.elapsed();
+        let mut never = 0;
+        for target in &mut targets {
+            match target.last {
+                Some(last) => target.max_gap = target.max_gap.max(w1.duration_since(last).as_secs_f64()),
+                None => never += 1,
+            }
+        }
+        let wall = w1.duration_since(w0).as_secs_f64();
+        let per_target = (wall / interval.as_secs_f64()).round() as u64;
+        let gap_budget = interval.as_secs_f64() * 1.1;
+        Ok(Gaps {
+            scanned,
+            scan_time,
+            results: targets.iter().map(|t| u64::from(t.in_window)).sum(),
+            min: targets.iter().map(|t| t.in_window).min().unwrap_or(0),
+            max: targets.iter().map(|t| t.in_window).max().unwrap_or(0),
+            below_expected: targets.iter().filter(|t| u64::from(t.in_window) < per_target).count(),
+            largest_gap: targets.iter().map(|t| t.max_gap).fold(0.0, f64::max),
+            gap_budget,
+            over: targets.iter().filter(|t| t.max_gap > gap_budget).count(),
+            never,
+            failed: failures.values().sum(),
+            failures,
+            latency: measure::Stats::of(latencies),
+        })
+    }
+
+    /// Prints the per-target lines (`per_target`: the probes each target should have had).
+    pub(crate) fn print(&self, per_target: u64) {
+        println!(
+            "    per target (store scan of {} rows in {:.2} s): probes in the window min {} max {} (expected \
+             {per_target}; {} targets below), largest gap {:.3} s (budget {:.1} s; {} targets over), {} never probed",
+            thousands(self.scanned),
+            self.scan_time.as_secs_f64(),
+            self.min,
+            self.max,
+            self.below_expected,
+            self.largest_gap,
+            self.gap_budget,
+            self.over,
+            self.never
+        );
+        println!(
+            "    failed probes in the window: {} {:?}; latency of the others: {}",
+            self.failed, self.failures, self.latency
+        );
+    }
 }

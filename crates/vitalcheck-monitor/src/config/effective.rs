@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 pub struct EffectiveConfig {
     defaults: TimingView,
     storage: StorageView,
+    history: HistoryView,
     server: ServerView,
     groups: Vec<GroupView>,
     targets: Vec<TargetView>,
@@ -70,6 +71,11 @@ struct ServerView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+struct HistoryView {
+    results: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
 struct StorageView {
     path: String,
     retention: String,
@@ -113,6 +119,8 @@ struct TargetView {
     liveness: Option<ProbeView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     readiness: Option<ProbeView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    process: Option<super::process::ProcessView>,
 }
 
 /// A startup, liveness or readiness probe, fully resolved.
@@ -212,6 +220,7 @@ impl EffectiveConfig {
                 path: config.storage.path.display().to_string().replace("${", "$${"),
                 retention: duration::format(config.storage.retention),
             },
+            history: HistoryView { results: config.history.results },
             server: ServerView {
                 listen: config.server.listen.map_or_else(|| "off".to_string(), |a| a.to_string()),
                 token: config.server.token.as_ref().map(super::server::Token::shown),
@@ -275,5 +284,6 @@ fn target_view(target: &TargetConfig) -> TargetView {
         startup: target.startup.as_deref().map(probe_view),
         liveness: target.liveness.as_deref().map(probe_view),
         readiness: target.readiness.as_deref().map(probe_view),
+        process: target.process.as_ref().map(Into::into),
     }
 }

@@ -14,6 +14,9 @@
 //! path = "/var/lib/vitalcheck/vitalcheck.db"
 //! retention = "30d"
 //!
+//! [history]                       # kept in memory per target (read at start)
+//! results = 100                   # the last results: 8 bytes each
+//!
 //! [server]                        # the HTTP API, /metrics and the status page
 //! listen = "127.0.0.1:9755"       # the default (loopback); "off" serves nothing
 //! token = "${VITALCHECK_TOKEN}"   # bearer token for admin actions
@@ -56,6 +59,7 @@ mod error;
 mod notify;
 mod notify_check;
 mod probe;
+mod process;
 mod raw;
 mod server;
 mod validate;
@@ -63,8 +67,10 @@ mod validate;
 pub use effective::EffectiveConfig;
 pub use error::ConfigError;
 pub use notify::{AlertStatus, AlertsConfig, NotifierConfig, NotifierKind, RouteConfig, Secret, SecretUrl};
+pub use process::{DEFAULT_GRACE, ProcessConfig};
 pub use server::{DEFAULT_LISTEN, MIN_TOKEN_LEN, ServerConfig, Token};
 
+use crate::history::HistoryConfig;
 use error::FieldPath;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -81,6 +87,9 @@ pub struct Config {
     pub defaults: Timing,
     /// Where results are stored and for how long.
     pub storage: Storage,
+    /// What each target keeps in memory (`[history]`); the engine reads it at start
+    /// ([`EngineOptions::history`](crate::engine::EngineOptions::history)).
+    pub history: HistoryConfig,
     /// Where the HTTP API, `/metrics` and the status page listen.
     pub server: ServerConfig,
     /// The groups, in file order, each with the timing its members start from.
@@ -163,6 +172,8 @@ pub struct TargetConfig {
     pub tags: Vec<String>,
     /// Whether its Unhealthy counts as Unhealthy overall (else as Degraded). Default: true.
     pub critical: bool,
+    /// The process `vitalcheck run` starts and restarts for this target, if any.
+    pub process: Option<ProcessConfig>,
 }
 
 /// One probe of a target: what to probe, with its options applied, and when.

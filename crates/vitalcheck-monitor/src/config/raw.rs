@@ -20,6 +20,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub(crate) storage: RawStorage,
     #[serde(default)]
+    pub(crate) history: RawHistory,
+    #[serde(default)]
     pub(crate) server: super::server::RawServer,
     #[serde(default)]
     pub(crate) groups: Vec<RawGroup>,
@@ -52,6 +54,13 @@ pub(crate) struct RawStorage {
     pub(crate) path: Option<String>,
     #[serde(default, deserialize_with = "duration::optional")]
     pub(crate) retention: Option<Duration>,
+}
+
+/// `[history]`: what each target keeps in memory.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHistory {
+    pub(crate) results: Option<u32>,
 }
 
 /// One `[[groups]]` entry: a name and the timing its members default to.
@@ -95,6 +104,8 @@ pub(crate) struct RawTarget {
     #[serde(default)]
     pub(crate) tags: Vec<String>,
     pub(crate) critical: Option<bool>,
+    /// The process `vitalcheck run` owns for this target (`config/process.rs`).
+    pub(crate) process: Option<super::process::RawProcess>,
 }
 
 /// A probe definition: what to probe (a target string or one kind table; neither means

@@ -4,8 +4,9 @@
 
 use super::env::interpolate;
 use super::error::{ConfigError, FieldPath};
-use super::raw::{RawConfig, RawGroup, RawStorage, RawTarget, RawTiming};
+use super::raw::{RawConfig, RawGroup, RawHistory, RawStorage, RawTarget, RawTiming};
 use super::{Config, Group, ProbeConfig, Storage, TargetConfig, Thresholds, Timing, duration, probe};
+use crate::history::HistoryConfig;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -137,6 +138,7 @@ pub(crate) fn validate(raw: RawConfig, ctx: &Ctx<'_>) -> Result<Config, ConfigEr
     check_values(ctx, &raw.defaults, &defaults_at)?;
     let defaults = Layered::builtin().apply(&raw.defaults, 1, &defaults_at);
     let storage = storage(ctx, &raw.storage, &root.key("storage"))?;
+    let history = history(ctx, &raw.history, &root.key("history"))?;
     let server = super::server::server(ctx, &raw.server, &root.key("server"))?;
     let groups = groups(ctx, &raw.groups, &defaults)?;
     let mut names: HashMap<&str, usize> = HashMap::new();
@@ -159,6 +161,7 @@ pub(crate) fn validate(raw: RawConfig, ctx: &Ctx<'_>) -> Result<Config, ConfigEr
         file: ctx.file.to_string(),
         defaults: defaults.check(ctx)?,
         storage,
+        history,
         server,
         groups: groups.into_iter().map(|(group, _)| group).collect(),
         targets,
@@ -195,6 +198,23 @@ fn storage(ctx: &Ctx<'_>, raw: &RawStorage, at: &FieldPath) -> Result<Storage, C
         return Err(ctx.error(&at.key("retention"), "must be greater than zero"));
     }
     Ok(Storage { path, retention: raw.retention.unwrap_or(DEFAULT_RETENTION) })
+}
+
+/// The most results `[history] results` may keep per target (800 KB each).
+pub(crate) const MAX_HISTORY_RESULTS: u32 = 100_000;
+
+fn history(ctx: &Ctx<'_>, raw: &RawHistory, at: &FieldPath) -> Result<HistoryConfig, ConfigError> {
+    let mut history = HistoryConfig::default();
+    if let Some(results) = raw.results {
+        if !(1..=MAX_HISTORY_RESULTS).contains(&results) {
+            let message = format!(
+                "must be between 1 and {MAX_HISTORY_RESULTS} (8 bytes a result per target in memory), got {results}"
+            );
+            return Err(ctx.error(&at.key("results"), message));
+        }
+        history.results = results as usize;
+    }
+    Ok(history)
 }
 
 /// `$XDG_DATA_HOME/vitalcheck/vitalcheck.db`, or `$HOME/.local/share/vitalcheck/vitalcheck.db`
@@ -268,6 +288,7 @@ fn target_config(
         group: raw.group.clone(),
         tags: raw.tags.clone(),
         critical: raw.critical.unwrap_or(true),
+        process: raw.process.as_ref().map(|p| super::process::build(ctx, p, &at.key("process"))).transpose()?,
     })
 }
 

@@ -93,6 +93,9 @@ impl Control {
                     Some(Command::Reload(config, reply)) => {
                         let _ = reply.send(self.reload(&config).await);
                     }
+                    Some(Command::Restarted(name, reason, reply)) => {
+                        let _ = reply.send(self.restarted(&name, &reason).await);
+                    }
                     Some(Command::Shutdown(reply)) => stopping = Some((self.stop(grace), Some(reply))),
                     // The handle is gone: stop at once, still writing what came in.
                     None => stopping = Some((self.stop(Duration::ZERO), None)),
@@ -160,16 +163,7 @@ impl Control {
         counters.results.fetch_add(taken, Relaxed);
         counters.transitions.fetch_add(events.len() as u64, Relaxed);
         for event in events {
-            tracing::info!(name = %event.target, from = %event.from, to = %event.to, reason = %event.reason, "transition");
-            self.pending.transitions.push(TransitionRow {
-                target: event.target.to_string(),
-                from: event.from.as_str().to_owned(),
-                to: event.to.as_str().to_owned(),
-                reason: event.reason.to_string(),
-                at: event.at,
-            });
-            // No subscriber is not an error.
-            let _ = self.shared.events.send(event);
+            self.publish(event);
         }
         for name in regated {
             self.regate(&name).await;
@@ -181,6 +175,41 @@ impl Control {
 
     /// Makes the target's scheduled jobs the ones due now (its startup probe succeeded,
     /// or failed again after a restart).
+    /// A target's process restarted: its state starts over, the transition goes out.
+    async fn restarted(&mut self, name: &str, reason: &str) -> bool {
+        let at = self.shared.clock.now();
+        let event = {
+            let mut table = self.shared.write();
+            match table.restarted(name, at, reason) {
+                None => return false,
+                Some(event) => event,
+            }
+        };
+        if let Some(event) = event {
+            let counters = &self.shared.counters;
+            ProbeStats::lock(&counters.probes).transition(event.group.as_ref(), event.to);
+            counters.store_backlog.fetch_add(1, Relaxed);
+            counters.transitions.fetch_add(1, Relaxed);
+            self.publish(event);
+        }
+        self.regate(name).await;
+        true
+    }
+
+    /// Logs a transition, queues its row for the store and broadcasts it.
+    fn publish(&mut self, event: TransitionEvent) {
+        tracing::info!(name = %event.target, from = %event.from, to = %event.to, reason = %event.reason, "transition");
+        self.pending.transitions.push(TransitionRow {
+            target: event.target.to_string(),
+            from: event.from.as_str().to_owned(),
+            to: event.to.as_str().to_owned(),
+            reason: event.reason.to_string(),
+            at: event.at,
+        });
+        // No subscriber is not an error.
+        let _ = self.shared.events.send(event);
+    }
+
     async fn regate(&self, name: &str) {
         let (due, stale, paused) = {
             let table = self.shared.read();

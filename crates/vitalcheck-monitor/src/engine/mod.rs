@@ -177,6 +177,8 @@ impl Shared {
 pub(crate) enum Command {
     Reload(Box<Config>, oneshot::Sender<ReloadReport>),
     Shutdown(oneshot::Sender<ShutdownReport>),
+    /// A target's process was restarted: name, reason, reply (false if unknown).
+    Restarted(String, String, oneshot::Sender<bool>),
 }
 
 /// A running engine. Cheap to share behind an `Arc`; every method takes `&self`.
@@ -322,6 +324,17 @@ impl Engine {
             done.map_err(|_| EngineError::Closed)?;
         }
         Ok(true)
+    }
+
+    /// The process a target owns was restarted (see `supervisor::own`): its probes start
+    /// over (start periods, startup gating) and, if its status changes, the transition
+    /// (reason `reason`) is logged, stored, counted and broadcast like any other. False if
+    /// the target is unknown.
+    pub async fn restarted(&self, name: &str, reason: &str) -> Result<bool, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        let command = Command::Restarted(name.to_owned(), reason.to_owned(), reply);
+        self.commands.send(command).await.map_err(|_| EngineError::Closed)?;
+        rx.await.map_err(|_| EngineError::Closed)
     }
 
     /// Probes a target now, off its schedule (each of its due probes); false if unknown.

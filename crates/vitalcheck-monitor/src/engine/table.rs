@@ -213,6 +213,25 @@ impl Table {
         Some(Applied { row, transition, regated })
     }
 
+    /// The target's process was restarted at `at`: its probes start over
+    /// (`TargetState::restarted`: start periods and startup gating from now). `None` if
+    /// no such target; else the transition, if the status changed, carrying `reason`.
+    pub(crate) fn restarted(&mut self, name: &str, at: Timestamp, reason: &str) -> Option<Option<TransitionEvent>> {
+        let &index = self.by_name.get(name)?;
+        let (entry, view) = (&mut self.entries[index], &mut Arc::make_mut(&mut self.views)[index]);
+        let transition = entry.state.restarted(since_epoch(at));
+        mirror(&entry.state, view);
+        entry.dirty = true;
+        Some(transition.map(|t| TransitionEvent {
+            target: Arc::clone(&view.name),
+            group: view.group.clone(),
+            from: t.from,
+            to: t.to,
+            reason: Arc::from(reason),
+            at: from_epoch(t.at),
+        }))
+    }
+
     /// Feeds a stored result into the target's history (restoring on start).
     pub(crate) fn replay(&mut self, row: &ResultRow) {
         let Some(&index) = self.by_name.get(row.target.as_str()) else { return };

@@ -1,7 +1,8 @@
 //! Checks answers against the OpenAPI document the server serves: the route and status
 //! code must be documented, the content type must be one the document lists, and a JSON
 //! body must validate against the documented schema (JSON Schema 2020-12, formats
-//! checked). Every request `tests/api.rs` makes goes through [`OpenApi::check`].
+//! checked), and an HTML, SVG or OpenMetrics body must be whole (its first and last
+//! markers). Every request `tests/api.rs` makes goes through [`OpenApi::check`].
 
 use jsonschema::Validator;
 use serde_json::{Value, json};
@@ -101,6 +102,19 @@ pub(crate) fn check(method: &str, path: &str, status: u16, content_type: &str, b
             errors.is_empty(),
             "{method} {path} {status}: the body does not match the document:\n{}\n{body}",
             errors.join("\n")
+        );
+    }
+    // The other media types: what a client of each relies on.
+    let expected_start_end = match media {
+        "text/html" => Some(("<!DOCTYPE html>", "</html>")),
+        "image/svg+xml" => Some(("<svg", "</svg>")),
+        "application/openmetrics-text" => Some(("# ", "# EOF\n")),
+        _ => None,
+    };
+    if let Some((start, end)) = expected_start_end {
+        assert!(
+            body.starts_with(start) && body.ends_with(end),
+            "{method} {path} {status}: a {media} body starts with {start:?} and ends with {end:?}: {body:.200}"
         );
     }
     template

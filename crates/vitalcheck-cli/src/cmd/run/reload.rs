@@ -7,6 +7,7 @@ use tokio::sync::Mutex;
 use vitalcheck_monitor::api::ReloadOutcome;
 use vitalcheck_monitor::config::{Config, ServerConfig, Storage};
 use vitalcheck_monitor::engine::Engine;
+use vitalcheck_monitor::history::HistoryConfig;
 use vitalcheck_monitor::notify::Dispatcher;
 
 /// What a reload compares the new config with; one reload at a time.
@@ -16,17 +17,14 @@ pub(super) struct Reloader {
     dispatcher: Arc<Dispatcher>,
     file: PathBuf,
     running: Mutex<(Storage, ServerConfig)>,
+    /// `[history]` as the engine started with it (changing it takes a restart).
+    history: HistoryConfig,
 }
 
 impl Reloader {
-    pub(super) fn new(
-        engine: Arc<Engine>,
-        dispatcher: Arc<Dispatcher>,
-        file: PathBuf,
-        storage: Storage,
-        server: ServerConfig,
-    ) -> Reloader {
-        Reloader { engine, dispatcher, file, running: Mutex::new((storage, server)) }
+    pub(super) fn new(engine: Arc<Engine>, dispatcher: Arc<Dispatcher>, file: PathBuf, config: &Config) -> Reloader {
+        let running = Mutex::new((config.storage.clone(), config.server.clone()));
+        Reloader { engine, dispatcher, file, running, history: config.history.clone() }
     }
 
     /// Reads the config again and applies it; a bad file, or one that moves the store, is
@@ -54,6 +52,13 @@ impl Reloader {
                 running = ?storage.retention,
                 new = ?config.storage.retention,
                 "{cause}: [storage] retention changed: it takes effect after a restart"
+            );
+        }
+        if config.history != self.history {
+            tracing::warn!(
+                running = self.history.results,
+                new = config.history.results,
+                "{cause}: [history] changed: it takes effect after a restart"
             );
         }
         if config.server != *server {
