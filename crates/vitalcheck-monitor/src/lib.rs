@@ -19,6 +19,8 @@
 //! * `sqlite` (default): [`store::SqliteStore`], on rusqlite with SQLite bundled.
 //! * `api`: `api::router`, the HTTP API, `/metrics`, the status page and badges that
 //!   `vitalcheck run` serves.
+//! * `notify`: `notify::Dispatcher`, alerts to webhook, Slack, Discord and command
+//!   notifiers through an outbox in the store.
 
 #![deny(missing_docs)]
 
@@ -30,6 +32,8 @@ pub mod config;
 pub mod engine;
 pub mod history;
 mod micros;
+#[cfg(feature = "notify")]
+pub mod notify;
 pub mod scheduler;
 pub mod store;
 pub mod supervisor;

@@ -44,7 +44,7 @@ const GOLDEN: &[(&str, &str)] = &[
     (
         "invalid-unknown-table.toml",
         "invalid-unknown-table.toml:1:2: defualts: unknown field `defualts`, expected one of `defaults`, `storage`, \
-         `history`, `server`, `groups`, `targets`",
+         `history`, `server`, `groups`, `targets`, `alerts`, `notifiers`",
     ),
     (
         "invalid-unknown-http-field.toml",
@@ -168,6 +168,46 @@ const GOLDEN: &[(&str, &str)] = &[
         "invalid-short-token.toml:2:9: server.token: must be at least 16 characters long (a guessable token protects \
          nothing)",
     ),
+    (
+        "invalid-notifier-kind.toml",
+        "invalid-notifier-kind.toml:3:8: notifiers[0].kind: unknown variant `email`, expected one of `webhook`, \
+         `slack`, `discord`, `command`",
+    ),
+    (
+        "invalid-notifier-unknown-field.toml",
+        "invalid-notifier-unknown-field.toml:5:1: notifiers[0].secrett: unknown field `secrett`, expected one of \
+         `name`, `kind`, `url`, `headers`, `secret`, `command`, `groups`, `tags`, `statuses`, `send_resolved`",
+    ),
+    (
+        "invalid-notifier-missing-url.toml",
+        "invalid-notifier-missing-url.toml:1:1: notifiers[0]: kind = \"slack\" needs `url`",
+    ),
+    (
+        "invalid-notifier-field-for-kind.toml",
+        "invalid-notifier-field-for-kind.toml:5:10: notifiers[0].secret: not used by kind = \"slack\"",
+    ),
+    (
+        "invalid-notifier-url.toml",
+        "invalid-notifier-url.toml:4:7: notifiers[0].url: expected an http:// or https:// URL with a host",
+    ),
+    (
+        "invalid-notifier-url-secret.toml",
+        "invalid-notifier-url-secret.toml:4:7: notifiers[0].url: expected an http:// or https:// URL with a host",
+    ),
+    (
+        "invalid-notifier-status.toml",
+        "invalid-notifier-status.toml:5:13: notifiers[0].statuses[0]: unknown variant `down`, expected `degraded` or \
+         `unhealthy`",
+    ),
+    (
+        "invalid-duplicate-notifier.toml",
+        "invalid-duplicate-notifier.toml:7:8: notifiers[1].name: duplicate notifier name \"ops\" (see notifiers[0])",
+    ),
+    (
+        "invalid-repeat-interval.toml",
+        "invalid-repeat-interval.toml:2:19: alerts.repeat_interval: invalid duration \"sometimes\": expected a \
+         duration like \"500ms\", \"30s\", \"1m30s\", \"2h\" or \"30d\", or \"off\"",
+    ),
 ];
 
 #[test]
@@ -224,4 +264,11 @@ fn an_unreadable_file_names_it() {
     let err = Config::load("/nonexistent/vitalcheck.toml").unwrap_err();
     assert!(err.headline().starts_with("/nonexistent/vitalcheck.toml: cannot read the file: "), "{err}");
     assert_eq!((err.line, err.column), (None, None));
+}
+
+#[test]
+fn a_notifier_url_is_never_quoted_in_an_error() {
+    let err = error_of("invalid-notifier-url-secret.toml");
+    assert_eq!((err.line, err.column, err.snippet.as_deref()), (Some(4), Some(7), None));
+    assert!(!err.to_string().contains("slack-url-secret"), "{err}");
 }

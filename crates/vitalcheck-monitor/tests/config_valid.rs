@@ -224,6 +224,109 @@ fn the_server_section_defaults_to_loopback_and_hides_its_token() {
     assert!(!shown.contains("a-literal-token") && !format!("{literal:?}").contains("a-literal-token"));
 }
 
+const WITH_NOTIFIERS: &str = r#"
+[alerts]
+group_wait = "30s"
+repeat_interval = "off"
+retry_max = "1m"
+
+[[groups]]
+name = "pool"
+
+[[notifiers]]
+name = "ops"
+kind = "webhook"
+url = "https://hooks.example.com/v1/literal-path-token?key=literal-query"
+headers = { X-Api-Key = "literal-key", Authorization = "Bearer ${VC_CFG_TEST_TOKEN}" }
+secret = "literal-hmac-secret"
+groups = ["pool"]
+tags = ["prod"]
+statuses = ["unhealthy", "degraded"]
+
+[[notifiers]]
+name = "chat"
+kind = "slack"
+url = "https://hooks.slack.com/services/T000/B000/literal-slack-token"
+send_resolved = false
+
+[[notifiers]]
+name = "discord"
+kind = "discord"
+url = "${VC_CFG_TEST_HOST}"
+
+[[notifiers]]
+name = "pager"
+kind = "command"
+command = ["/usr/local/bin/page", "--token=${VC_CFG_TEST_TOKEN}"]
+"#;
+
+#[test]
+fn notifiers_are_typed_and_their_secrets_never_shown() {
+    use vitalcheck_monitor::config::{AlertStatus, NotifierKind};
+    // The discord URL comes from the environment: give it a URL.
+    let text = WITH_NOTIFIERS
+        .replace("${VC_CFG_TEST_HOST}", "https://${VC_CFG_TEST_HOST}/api/webhooks/1/${VC_CFG_TEST_TOKEN}");
+    let config = parse(&text);
+    assert_eq!(config.alerts.group_wait, secs(30));
+    assert_eq!(config.alerts.repeat_interval, None);
+    assert_eq!(config.alerts.retry_max, secs(60));
+    assert_eq!(config.alerts.retry_initial, secs(1));
+    assert_eq!(config.alerts.max_attempts, 20);
+    let names: Vec<&str> = config.notifiers.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["ops", "chat", "discord", "pager"]);
+    let ops = &config.notifiers[0];
+    let NotifierKind::Webhook { url, headers, secret } = &ops.kind else { panic!("webhook") };
+    assert_eq!(url.expose().path(), "/v1/literal-path-token");
+    assert_eq!(secret.as_ref().unwrap().expose(), "literal-hmac-secret");
+    let auth = headers.iter().find(|(k, _)| k == "Authorization").unwrap();
+    assert_eq!(auth.1.expose(), "Bearer s3cret-token");
+    assert_eq!(ops.route.statuses, [AlertStatus::Unhealthy, AlertStatus::Degraded]);
+    assert_eq!(
+        (ops.route.groups.as_slice(), ops.route.tags.as_slice()),
+        (&["pool".to_string()][..], &["prod".to_string()][..])
+    );
+    assert!(ops.route.send_resolved && !config.notifiers[1].route.send_resolved);
+    assert_eq!(config.notifiers[1].route.statuses, [AlertStatus::Unhealthy], "the default");
+    let NotifierKind::Command { argv } = &config.notifiers[3].kind else { panic!("command") };
+    assert_eq!(argv, &["/usr/local/bin/page", "--token=s3cret-token"]);
+
+    let shown = config.effective().to_toml();
+    let debug = format!("{config:?}");
+    for secret in [
+        "literal-path-token",
+        "literal-query",
+        "literal-key",
+        "literal-hmac-secret",
+        "literal-slack-token",
+        "s3cret-token",
+        "127.0.0.9",
+    ] {
+        assert!(!shown.contains(secret), "{secret} shown in:\n{shown}");
+        assert!(!debug.contains(secret), "{secret} in Debug: {debug}");
+    }
+    for expected in [
+        "url = \"https://hooks.example.com:443/***\"",
+        "X-Api-Key = \"***\"",
+        "Authorization = \"Bearer ${VC_CFG_TEST_TOKEN}\"",
+        "secret = \"***\"",
+        "url = \"https://hooks.slack.com:443/***\"",
+        "url = \"https://${VC_CFG_TEST_HOST}/api/webhooks/1/${VC_CFG_TEST_TOKEN}\"",
+        "command = [\"/usr/local/bin/page\", \"--token=${VC_CFG_TEST_TOKEN}\"]",
+        "repeat_interval = \"off\"",
+        "group_wait = \"30s\"",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} missing from:\n{shown}");
+    }
+    let again = parse(&shown).effective().to_toml();
+    assert_eq!(shown, again, "the effective config loads back to itself");
+}
+
+#[test]
+fn without_notifiers_the_effective_config_has_no_alerts_section() {
+    let shown = parse("").effective().to_toml();
+    assert!(!shown.contains("[alerts]") && !shown.contains("notifiers"), "{shown}");
+}
+
 #[test]
 fn history_results_bound_what_each_target_keeps_in_memory() {
     let config = parse("[history]\nresults = 20\n");

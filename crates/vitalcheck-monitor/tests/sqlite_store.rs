@@ -176,3 +176,47 @@ fn unreadable_probe_states_are_an_error_naming_the_target() {
         assert_eq!(store.history(&HistoryQuery::new("api")).unwrap().len(), 1);
     }
 }
+
+#[test]
+fn prune_deletes_finished_outbox_rows_and_keeps_pending_ones() {
+    use vitalcheck_monitor::store::{Enqueue, OutboxUpdate};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vc.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let message = |n: &str| ("ops".to_string(), format!("{{\"n\":\"{n}\"}}"));
+    let ids = store
+        .enqueue(Enqueue {
+            messages: vec![message("old"), message("new"), message("pending")],
+            cursors: vec![],
+            at: ts(100, 0),
+        })
+        .unwrap();
+    store.update_outbox(OutboxUpdate::Delivered { id: ids[0], at: ts(200, 0) }).unwrap();
+    store.update_outbox(OutboxUpdate::Delivered { id: ids[1], at: ts(400, 0) }).unwrap();
+    store.prune(ts(300, 0)).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mut stmt = conn.prepare("SELECT id, state FROM outbox ORDER BY id").unwrap();
+    let rows: Vec<(i64, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap();
+    assert_eq!(rows, [(ids[1], "delivered".to_string()), (ids[2], "pending".to_string())]);
+    assert_eq!(store.pending_outbox(10).unwrap().len(), 1);
+}
+
+#[test]
+fn transition_ids_keep_growing_after_everything_is_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("vc.db")).unwrap();
+    let old =
+        vec![transition("a", "healthy", "unhealthy", ts(10, 0)), transition("a", "unhealthy", "healthy", ts(20, 0))];
+    store.record(Batch { transitions: old, ..Batch::default() }).unwrap().wait().unwrap();
+    let last = store.last_transition_id().unwrap();
+    store.prune(ts(1_000, 0)).unwrap();
+    let kept = store.transitions(None, ts(0, 0), 10).unwrap();
+    assert_eq!(kept.len(), 1, "the newest is kept");
+    assert_eq!(kept[0].at, ts(20, 0));
+    let new = vec![transition("a", "healthy", "unhealthy", ts(2_000, 0))];
+    store.record(Batch { transitions: new, ..Batch::default() }).unwrap().wait().unwrap();
+    let after = store.transitions_after(last, 10).unwrap();
+    assert_eq!(after.len(), 1);
+    assert!(after[0].id > last, "a new transition is seen after a cursor at the old newest id");
+}

@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use vitalcheck_monitor::config::Config;
 use vitalcheck_monitor::engine::{Engine, EngineOptions};
+use vitalcheck_monitor::notify::{Dispatcher, DispatcherOptions};
 use vitalcheck_monitor::store::{SqliteStore, Store};
 
 const HELP: &str = "\
@@ -46,6 +47,14 @@ address is logged as `listening on http://ADDR`):
   GET  /  (status page)   GET /badge/NAME.svg   GET /badge/group/NAME.svg
   POST /api/v1/targets/NAME/{pause,resume,probe}, POST /api/v1/reload
        (Authorization: Bearer [server] token)
+
+Alerts ([alerts], [[notifiers]]: webhook, slack, discord, command): a target turning
+unhealthy, and recovering, is sent to the notifiers whose groups / tags / statuses
+match; transitions within [alerts] group_wait go out as one message, targets still
+down are repeated every repeat_interval, failed deliveries retry with backoff. Messages
+wait in the store's outbox, so a restart (even kill -9) neither loses nor repeats one
+(a receiver may see one again only if killed between its 2xx and the mark; drop it by
+the X-Vitalcheck-Delivery header). Notifier URLs, headers and secrets are never logged.
 
 Logs go to stderr; RUST_LOG sets the level (default info), e.g.
 RUST_LOG=vitalcheck_monitor=debug. Target passwords and tokens are never logged.
@@ -124,14 +133,22 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
         ..EngineOptions::default()
     };
     let engine = Arc::new(Engine::start(&config, store.clone(), options).await.context("cannot start the engine")?);
-    let reloader = Arc::new(Reloader::new(Arc::clone(&engine), args.config.clone(), &config));
+    let store_handle: Arc<dyn Store> = store.clone();
+    let dispatcher = Arc::new(
+        Dispatcher::start(store_handle, &config, DispatcherOptions::default())
+            .await
+            .context("cannot start the alert dispatcher")?,
+    );
+    let reloader = Arc::new(Reloader::new(Arc::clone(&engine), Arc::clone(&dispatcher), args.config.clone(), &config));
     let server = listener.map(|listener| {
         let store: Arc<dyn Store> = store.clone();
-        Server::start(listener, Arc::clone(&engine), store, config.server.clone(), Arc::clone(&reloader))
+        let alerts = dispatcher.stats();
+        Server::start(listener, Arc::clone(&engine), store, config.server.clone(), Arc::clone(&reloader), alerts)
     });
     let processes = Processes::start(&engine, &config);
     tracing::info!(
         targets = config.targets.len(),
+        notifiers = config.notifiers.len(),
         config = %args.config.display(),
         store = %db.display(),
         lock = %lock.path().display(),
@@ -146,6 +163,9 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
     processes.stop().await;
     let draining = server.map(Server::drain);
     let report = engine.shutdown().await;
+    // After the engine's last flush; what is not delivered within the grace stays in the
+    // outbox for the next start.
+    dispatcher.shutdown(args.grace).await;
     if let Some(draining) = draining {
         draining.finish(args.grace).await;
     }

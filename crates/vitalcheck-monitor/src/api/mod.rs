@@ -36,13 +36,32 @@ pub struct ApiState {
     pub(crate) reload: Option<ReloadFn>,
     /// Set once the process shuts down: `/readyz` answers 503 from then on.
     draining: Arc<AtomicBool>,
+    /// Delivery counts of the alert dispatcher, for `/metrics`.
+    #[cfg(feature = "notify")]
+    pub(crate) notify: Option<Arc<crate::notify::NotifyStats>>,
 }
 
 impl ApiState {
     /// The state for `engine`, reading history from `store`, with `server`'s token and
     /// public mode; `reload` serves `POST /api/v1/reload` (without it, that answers 501).
     pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>, server: ServerConfig, reload: Option<ReloadFn>) -> Self {
-        ApiState { engine, store, server: Arc::new(server), reload, draining: Arc::new(AtomicBool::new(false)) }
+        ApiState {
+            engine,
+            store,
+            server: Arc::new(server),
+            reload,
+            draining: Arc::new(AtomicBool::new(false)),
+            #[cfg(feature = "notify")]
+            notify: None,
+        }
+    }
+
+    /// Adds the alert dispatcher's delivery counts to `/metrics`
+    /// (`vitalcheck_notifications_total`).
+    #[cfg(feature = "notify")]
+    pub fn with_notify_stats(mut self, stats: Arc<crate::notify::NotifyStats>) -> Self {
+        self.notify = Some(stats);
+        self
     }
 
     /// Marks the process as shutting down (shared by every clone): `/readyz` answers 503

@@ -27,6 +27,10 @@ pub struct EffectiveConfig {
     server: ServerView,
     groups: Vec<GroupView>,
     targets: Vec<TargetView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alerts: Option<super::notify::AlertsView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notifiers: Vec<super::notify::NotifierEntryView>,
 }
 
 impl EffectiveConfig {
@@ -185,7 +189,7 @@ pub(crate) struct ExecView {
 }
 
 /// A command line or an argv array.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub(crate) enum CommandView {
     /// As one string.
@@ -224,6 +228,9 @@ impl EffectiveConfig {
             },
             groups: config.groups.iter().map(|g| group_view(&g.name, &g.timing)).collect(),
             targets: config.targets.iter().map(target_view).collect(),
+            alerts: (!config.notifiers.is_empty() || config.alerts != super::AlertsConfig::default())
+                .then(|| super::notify::alerts_view(&config.alerts)),
+            notifiers: config.notifiers.iter().map(super::notify::notifier_view).collect(),
         }
     }
 }

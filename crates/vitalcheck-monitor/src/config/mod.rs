@@ -56,6 +56,8 @@ mod duration;
 mod effective;
 mod env;
 mod error;
+mod notify;
+mod notify_check;
 mod probe;
 mod process;
 mod raw;
@@ -64,6 +66,7 @@ mod validate;
 
 pub use effective::EffectiveConfig;
 pub use error::ConfigError;
+pub use notify::{AlertStatus, AlertsConfig, NotifierConfig, NotifierKind, RouteConfig, Secret, SecretUrl};
 pub use process::{DEFAULT_GRACE, ProcessConfig};
 pub use server::{DEFAULT_LISTEN, MIN_TOKEN_LEN, ServerConfig, Token};
 
@@ -93,6 +96,10 @@ pub struct Config {
     pub groups: Vec<Group>,
     /// The targets, in file order; names are unique.
     pub targets: Vec<TargetConfig>,
+    /// `[alerts]`: grouping window, reminders, delivery retries.
+    pub alerts: AlertsConfig,
+    /// `[[notifiers]]`, in file order; names are unique.
+    pub notifiers: Vec<NotifierConfig>,
 }
 
 /// When a probe runs and how its answers are counted.

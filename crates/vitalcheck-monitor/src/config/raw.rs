@@ -27,6 +27,10 @@ pub(crate) struct RawConfig {
     pub(crate) groups: Vec<RawGroup>,
     #[serde(default)]
     pub(crate) targets: Vec<RawTarget>,
+    #[serde(default)]
+    pub(crate) alerts: super::notify_check::RawAlerts,
+    #[serde(default)]
+    pub(crate) notifiers: Vec<super::notify_check::RawNotifier>,
 }
 
 /// `[defaults]`, and the timing fields every group, target and probe may set.

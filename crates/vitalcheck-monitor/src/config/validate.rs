@@ -154,6 +154,9 @@ pub(crate) fn validate(raw: RawConfig, ctx: &Ctx<'_>) -> Result<Config, ConfigEr
         }
         targets.push(target_config(ctx, target, &at, &defaults, &groups)?);
     }
+    let alerts = super::notify_check::alerts(ctx, &raw.alerts, &root.key("alerts"))?;
+    let group_names: Vec<&str> = groups.iter().map(|(g, _)| g.name.as_str()).collect();
+    let notifiers = super::notify_check::notifiers(ctx, &raw.notifiers, &group_names)?;
     Ok(Config {
         file: ctx.file.to_string(),
         defaults: defaults.check(ctx)?,
@@ -162,6 +165,8 @@ pub(crate) fn validate(raw: RawConfig, ctx: &Ctx<'_>) -> Result<Config, ConfigEr
         server,
         groups: groups.into_iter().map(|(group, _)| group).collect(),
         targets,
+        alerts,
+        notifiers,
     })
 }
 

@@ -44,12 +44,14 @@
 
 mod ack;
 mod error;
+mod outbox;
 mod rows;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use ack::Ack;
 pub use error::StoreError;
+pub use outbox::{Enqueue, NumberedTransition, OutboxRow, OutboxUpdate};
 pub use rows::{
     Batch, HistoryQuery, Order, ProbeStateRow, PruneStats, ResultRow, StateRow, StatusCounts, TransitionRow,
 };
@@ -99,9 +101,32 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// How many of `target`'s results at or after `since` had each status. Blocks.
     fn status_counts(&self, target: &str, since: Timestamp) -> Result<StatusCounts, StoreError>;
 
-    /// Deletes results and transitions older than `older_than`, in bounded chunks so that
+    /// Deletes results, transitions (all but the newest, so that transition ids keep
+    /// growing) and finished outbox messages older than `older_than`, in bounded chunks so that
     /// queued writes are not held up for long. States are kept. Blocks until done.
     fn prune(&self, older_than: Timestamp) -> Result<PruneStats, StoreError>;
+
+    /// Transitions with an id above `after`, oldest (lowest id) first, at most `limit`:
+    /// how the alert dispatcher reads the stream from its cursor. Blocks.
+    fn transitions_after(&self, after: i64, limit: usize) -> Result<Vec<NumberedTransition>, StoreError>;
+
+    /// The id of the newest transition, 0 when there is none (a new notifier starts
+    /// there rather than replaying the past). Blocks.
+    fn last_transition_id(&self) -> Result<i64, StoreError>;
+
+    /// Each notifier's cursor: the id of the last transition it has taken. Blocks.
+    fn notify_cursors(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// Appends outbox messages and moves notifier cursors in one transaction (a cursor
+    /// never moves back); returns the messages' ids once committed. Blocks.
+    fn enqueue(&self, entry: Enqueue) -> Result<Vec<i64>, StoreError>;
+
+    /// Messages not yet delivered nor given up, the earliest due first, at most `limit`.
+    /// Blocks.
+    fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// Records a delivery attempt's outcome; durable when it returns. Blocks.
+    fn update_outbox(&self, update: OutboxUpdate) -> Result<(), StoreError>;
 
     /// Writes everything queued, then stops accepting writes. Reads keep working.
     /// Idempotent. Blocks until the queue is drained.

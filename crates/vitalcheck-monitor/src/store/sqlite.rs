@@ -18,13 +18,15 @@
 //! writing: no writer thread, no migration, and writes are refused with
 //! [`StoreError::ReadOnly`]. It reads what the writer has committed, as its own readers do.
 
+mod outbox;
 mod probes;
 mod queries;
 mod schema;
 mod writer;
 
 use super::{
-    Ack, Batch, HistoryQuery, PruneStats, ResultRow, StateRow, StatusCounts, Store, StoreError, TransitionRow,
+    Ack, Batch, Enqueue, HistoryQuery, NumberedTransition, OutboxRow, OutboxUpdate, PruneStats, ResultRow, StateRow,
+    StatusCounts, Store, StoreError, TransitionRow,
 };
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags};
@@ -33,7 +35,7 @@ use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use writer::{Command, Grouping};
+use writer::{Command, Grouping, OutboxWrite};
 
 /// Tuning for a [`SqliteStore`]; [`SqliteOptions::default`] suits the engine.
 ///
@@ -223,6 +225,13 @@ impl SqliteStore {
         let sender = queue.as_ref().ok_or(StoreError::Closed)?;
         sender.send(command).map_err(|_| StoreError::WriterGone)
     }
+
+    /// Sends an outbox change to the writer and waits for its commit.
+    fn outbox_write(&self, write: OutboxWrite) -> Result<Vec<i64>, StoreError> {
+        let (reply, answer) = mpsc::channel();
+        self.send(Command::Outbox(write, reply))?;
+        answer.recv().map_err(|_| StoreError::WriterGone)?
+    }
 }
 
 impl Store for SqliteStore {
@@ -270,6 +279,30 @@ impl Store for SqliteStore {
                 return Ok(total);
             }
         }
+    }
+
+    fn transitions_after(&self, after: i64, limit: usize) -> Result<Vec<NumberedTransition>, StoreError> {
+        self.read(|conn| outbox::transitions_after(conn, after, limit))
+    }
+
+    fn last_transition_id(&self) -> Result<i64, StoreError> {
+        self.read(outbox::last_transition_id)
+    }
+
+    fn notify_cursors(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.read(outbox::cursors)
+    }
+
+    fn enqueue(&self, entry: Enqueue) -> Result<Vec<i64>, StoreError> {
+        self.outbox_write(OutboxWrite::Enqueue(entry))
+    }
+
+    fn pending_outbox(&self, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+        self.read(|conn| outbox::pending(conn, limit))
+    }
+
+    fn update_outbox(&self, update: OutboxUpdate) -> Result<(), StoreError> {
+        self.outbox_write(OutboxWrite::Update(update)).map(drop)
     }
 
     fn shutdown(&self) -> Result<(), StoreError> {

@@ -11,7 +11,8 @@
 use jiff::Timestamp;
 use vitalcheck::Status;
 use vitalcheck_monitor::store::{
-    Batch, HistoryQuery, Order, ProbeStateRow, PruneStats, ResultRow, StateRow, StatusCounts, Store, TransitionRow,
+    Batch, Enqueue, HistoryQuery, Order, OutboxUpdate, ProbeStateRow, PruneStats, ResultRow, StateRow, StatusCounts,
+    Store, TransitionRow,
 };
 
 /// Runs every section of the suite against `store`, which must be empty.
@@ -33,6 +34,7 @@ pub(crate) fn store_suite_with_reader(store: &dyn Store, reader: &dyn Store) {
     status_counts_by_target(s);
     a_rejected_batch_writes_nothing(s);
     prune_deletes_only_old_rows(s);
+    outbox_cursors_messages_and_outcomes(s);
 }
 
 /// The store written through and the store read through (the same one, or two handles).
@@ -316,4 +318,63 @@ fn prune_deletes_only_old_rows(s: Split<'_>) {
     assert_eq!(s.reader.transitions(Some("prune-a"), at(0), 10).unwrap().len(), 1);
     assert!(s.reader.load_states().unwrap().iter().any(|st| st.target == "prune-a"), "states are kept");
     assert_eq!(s.store.prune(at(50)).unwrap(), PruneStats::default(), "nothing left to prune");
+}
+
+fn cursor(reader: &dyn Store, notifier: &str) -> Option<i64> {
+    reader.notify_cursors().unwrap().into_iter().find(|(n, _)| n == notifier).map(|(_, c)| c)
+}
+
+fn outbox_cursors_messages_and_outcomes(s: Split<'_>) {
+    let at = |x: i64| ts(1_100_000_000 + x, 0);
+    let before = s.reader.last_transition_id().unwrap();
+    let transitions = vec![
+        transition("outbox-a", "healthy", "unhealthy", at(1)),
+        transition("outbox-a", "unhealthy", "healthy", at(2)),
+    ];
+    record(s, Batch { transitions, ..Batch::default() });
+    let read = s.reader.transitions_after(before, 10).unwrap();
+    assert_eq!(read.len(), 2);
+    assert!(read[0].id > before && read[1].id > read[0].id, "ids grow");
+    assert_eq!(
+        (read[0].row.target.as_str(), read[0].row.to.as_str(), read[0].row.at),
+        ("outbox-a", "unhealthy", at(1))
+    );
+    assert_eq!(s.reader.last_transition_id().unwrap(), read[1].id);
+    assert_eq!(s.reader.transitions_after(read[0].id, 10).unwrap().len(), 1, "strictly after");
+    assert_eq!(s.reader.transitions_after(before, 1).unwrap().len(), 1, "limit");
+
+    assert_eq!(cursor(s.reader, "outbox-n"), None);
+    let messages =
+        vec![("outbox-n".to_string(), r#"{"m":1}"#.to_string()), ("outbox-n".to_string(), r#"{"m":2}"#.to_string())];
+    let ids = s.store.enqueue(Enqueue { messages, cursors: vec![("outbox-n".into(), read[1].id)], at: at(3) }).unwrap();
+    assert_eq!(ids.len(), 2);
+    assert!(ids[1] > ids[0]);
+    assert_eq!(cursor(s.reader, "outbox-n"), Some(read[1].id));
+    s.store.enqueue(Enqueue { messages: vec![], cursors: vec![("outbox-n".into(), before)], at: at(3) }).unwrap();
+    assert_eq!(cursor(s.reader, "outbox-n"), Some(read[1].id), "a cursor never moves back");
+
+    let pending = |s: Split<'_>| -> Vec<_> {
+        s.reader.pending_outbox(100).unwrap().into_iter().filter(|r| r.notifier == "outbox-n").collect()
+    };
+    let rows = pending(s);
+    assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
+    assert_eq!(
+        (rows[0].payload.as_str(), rows[0].attempts, rows[0].created, rows[0].next_attempt),
+        (r#"{"m":1}"#, 0, at(3), at(3))
+    );
+
+    let error = "answered HTTP 503".to_string();
+    s.store
+        .update_outbox(OutboxUpdate::Retry { id: ids[0], attempts: 1, next_attempt: at(10), error: error.clone() })
+        .unwrap();
+    let rows = pending(s);
+    assert_eq!(
+        rows.iter().map(|r| (r.id, r.attempts)).collect::<Vec<_>>(),
+        [(ids[1], 0), (ids[0], 1)],
+        "the earliest due first"
+    );
+    assert_eq!(rows[1].next_attempt, at(10));
+    s.store.update_outbox(OutboxUpdate::Delivered { id: ids[1], at: at(4) }).unwrap();
+    s.store.update_outbox(OutboxUpdate::Failed { id: ids[0], attempts: 2, at: at(11), error }).unwrap();
+    assert!(pending(s).is_empty(), "delivered and given-up messages are no longer pending");
 }

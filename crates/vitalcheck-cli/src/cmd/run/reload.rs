@@ -8,10 +8,13 @@ use vitalcheck_monitor::api::ReloadOutcome;
 use vitalcheck_monitor::config::{Config, ServerConfig, Storage};
 use vitalcheck_monitor::engine::Engine;
 use vitalcheck_monitor::history::HistoryConfig;
+use vitalcheck_monitor::notify::Dispatcher;
 
 /// What a reload compares the new config with; one reload at a time.
 pub(super) struct Reloader {
     engine: Arc<Engine>,
+    /// Takes the reloaded `[alerts]` and `[[notifiers]]`.
+    dispatcher: Arc<Dispatcher>,
     file: PathBuf,
     running: Mutex<(Storage, ServerConfig)>,
     /// `[history]` as the engine started with it (changing it takes a restart).
@@ -19,9 +22,9 @@ pub(super) struct Reloader {
 }
 
 impl Reloader {
-    pub(super) fn new(engine: Arc<Engine>, file: PathBuf, config: &Config) -> Reloader {
+    pub(super) fn new(engine: Arc<Engine>, dispatcher: Arc<Dispatcher>, file: PathBuf, config: &Config) -> Reloader {
         let running = Mutex::new((config.storage.clone(), config.server.clone()));
-        Reloader { engine, file, running, history: config.history.clone() }
+        Reloader { engine, dispatcher, file, running, history: config.history.clone() }
     }
 
     /// Reads the config again and applies it; a bad file, or one that moves the store, is
@@ -63,6 +66,7 @@ impl Reloader {
         }
         let outcome = match self.engine.reload(&config).await {
             Ok(report) => {
+                self.dispatcher.reload(&config).await;
                 tracing::info!(
                     added = report.added,
                     removed = report.removed,

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use vitalcheck_monitor::api::{ApiState, ReloadFn, router};
 use vitalcheck_monitor::config::ServerConfig;
 use vitalcheck_monitor::engine::Engine;
+use vitalcheck_monitor::notify::NotifyStats;
 use vitalcheck_monitor::store::Store;
 
 /// Binds `addr`; the error names the address.
@@ -34,12 +35,13 @@ impl Server {
         store: Arc<dyn Store>,
         server: ServerConfig,
         reloader: Arc<Reloader>,
+        alerts: Arc<NotifyStats>,
     ) -> Server {
         let reload: ReloadFn = Arc::new(move || {
             let reloader = Arc::clone(&reloader);
             Box::pin(async move { reloader.reload("API").await })
         });
-        let state = ApiState::new(engine, store, server, Some(reload));
+        let state = ApiState::new(engine, store, server, Some(reload)).with_notify_stats(alerts);
         match listener.local_addr() {
             Ok(addr) => tracing::info!(address = %addr, "listening on http://{addr}"),
             Err(err) => tracing::warn!(error = %err, "listening, but the bound address is unknown"),

@@ -37,10 +37,18 @@
 //! | `vitalcheck_store_errors_total` | counter | batches the store failed to write |
 //! | `vitalcheck_store_pruned_rows_total` | counter | rows deleted by retention |
 //!
+//! The alert dispatcher (`notify.rs`, feature `notify`, when `vitalcheck run` runs one):
+//!
+//! | series | type | labels |
+//! |---|---|---|
+//! | `vitalcheck_notifications_total` | counter | `notifier` (its name), `result` (`delivered`, `retried`: an attempt failed and another follows, `failed`: given up, `dropped`: its notifier was removed) |
+//!
 //! Histograms share the buckets of [`DURATION_BOUNDS_US`](crate::scheduler::DURATION_BOUNDS_US)
 //! (1 ms to 60 s).
 
 mod engine;
+#[cfg(feature = "notify")]
+mod notify;
 mod targets;
 
 use super::ApiState;
@@ -66,7 +74,11 @@ pub(super) fn routes() -> Router<ApiState> {
 
 async fn metrics(State(state): State<ApiState>) -> Response {
     let engine = Arc::clone(&state.engine);
-    match tokio::task::spawn_blocking(move || render(engine)).await {
+    #[cfg(feature = "notify")]
+    let notify = state.notify.clone();
+    #[cfg(not(feature = "notify"))]
+    let notify = None;
+    match tokio::task::spawn_blocking(move || render(engine, notify)).await {
         Ok(Ok(text)) => {
             ([(header::CONTENT_TYPE, CONTENT_TYPE), (header::CACHE_CONTROL, "no-store")], text).into_response()
         }
@@ -78,14 +90,27 @@ async fn metrics(State(state): State<ApiState>) -> Response {
 }
 
 /// The whole exposition, `# EOF` included.
-pub(crate) fn render(engine: Arc<Engine>) -> Result<String, std::fmt::Error> {
+pub(crate) fn render(engine: Arc<Engine>, notify: Option<NotifyStatsRef>) -> Result<String, std::fmt::Error> {
     let mut registry = Registry::with_prefix(PREFIX);
     registry.register_collector(Box::new(targets::Targets::new(Arc::clone(&engine))));
     registry.register_collector(Box::new(engine::EngineHealth::new(engine)));
+    #[cfg(feature = "notify")]
+    if let Some(stats) = notify {
+        registry.register_collector(Box::new(notify::Notifications::new(stats)));
+    }
+    #[cfg(not(feature = "notify"))]
+    let _: Option<NotifyStatsRef> = notify;
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry)?;
     Ok(text)
 }
+
+/// The dispatcher's counts (feature `notify`), else nothing.
+#[cfg(feature = "notify")]
+pub(crate) type NotifyStatsRef = Arc<crate::notify::NotifyStats>;
+/// The dispatcher's counts (feature `notify`), else nothing.
+#[cfg(not(feature = "notify"))]
+pub(crate) type NotifyStatsRef = std::convert::Infallible;
 
 /// A label set of borrowed pairs; a `group` of `None` is left out.
 struct Labels<'a, const N: usize> {

@@ -86,8 +86,11 @@ pub(super) fn prune_chunk(conn: &Connection, older_than: Timestamp, chunk: usize
         .execute(params![micros(older_than), limit])?;
     let transitions = conn
         .prepare_cached(
+            // The newest transition is kept whatever its age: SQLite hands out MAX(id) + 1
+            // as the next id, and ids must only grow (the alert dispatcher's cursors).
             "DELETE FROM transitions WHERE id IN
-                 (SELECT id FROM transitions WHERE at_us < ?1 ORDER BY at_us LIMIT ?2)",
+                 (SELECT id FROM transitions WHERE at_us < ?1
+                     AND id < (SELECT MAX(id) FROM transitions) ORDER BY at_us LIMIT ?2)",
         )?
         .execute(params![micros(older_than), limit])?;
     Ok((results as u64, transitions as u64))
@@ -248,11 +251,11 @@ fn collect<T>(
     rows.and_then(|rows| rows.collect()).map_err(|e| StoreError::db(op, e))
 }
 
-fn micros(at: Timestamp) -> i64 {
+pub(super) fn micros(at: Timestamp) -> i64 {
     at.as_microsecond()
 }
 
-fn timestamp(row: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
+pub(super) fn timestamp(row: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
     let us: i64 = row.get(idx)?;
     Timestamp::from_microsecond(us)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Integer, Box::new(e)))

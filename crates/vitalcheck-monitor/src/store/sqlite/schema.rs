@@ -51,6 +51,24 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // a JSON array (see `sqlite/probes.rs`).
     "ALTER TABLE results ADD COLUMN probe TEXT;
      ALTER TABLE states ADD COLUMN probes TEXT NOT NULL DEFAULT '[]';",
+    // 4: the alert outbox (messages owed to notifiers: the payload only, never a URL,
+    // header or secret) and each notifier's cursor in `transitions` (see `sqlite/outbox.rs`).
+    "CREATE TABLE IF NOT EXISTS outbox (
+         id              INTEGER PRIMARY KEY,
+         notifier        TEXT NOT NULL,
+         payload         TEXT NOT NULL,
+         created_us      INTEGER NOT NULL,
+         attempts        INTEGER NOT NULL DEFAULT 0,
+         next_attempt_us INTEGER NOT NULL,
+         state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+         done_us         INTEGER,
+         last_error      TEXT
+     );
+     CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, next_attempt_us);
+     CREATE TABLE IF NOT EXISTS notify_cursors (
+         notifier           TEXT PRIMARY KEY,
+         last_transition_id INTEGER NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.
@@ -122,7 +140,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
         assert_eq!(version(&conn).unwrap(), LATEST);
-        assert_eq!(table_names(&conn), ["results", "states", "targets", "transitions"]);
+        assert_eq!(table_names(&conn), ["notify_cursors", "outbox", "results", "states", "targets", "transitions"]);
     }
 
     #[test]
@@ -170,6 +188,24 @@ mod tests {
         assert_eq!(probe, None, "old results are the target's own probe");
         let probes: String = conn.query_row("SELECT probes FROM states", [], |r| r.get(0)).unwrap();
         assert_eq!(probes, "[]", "old states have no per-probe part");
+    }
+
+    #[test]
+    fn upgrades_from_version_three_with_an_empty_outbox() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO targets(name) VALUES ('api');
+             INSERT INTO transitions(target_id, from_status, to_status, reason, at_us)
+                 VALUES (1, 'healthy', 'unhealthy', 'down', 5);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn).unwrap(), LATEST);
+        let count = |table: &str| -> i64 {
+            conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!([count("transitions"), count("outbox"), count("notify_cursors")], [1, 0, 0]);
     }
 
     #[test]

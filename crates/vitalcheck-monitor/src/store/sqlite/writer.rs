@@ -10,7 +10,7 @@
 use super::queries::{self, TargetIds};
 use crate::store::StoreError;
 use crate::store::ack::AckSender;
-use crate::store::{Batch, PruneStats};
+use crate::store::{Batch, Enqueue, OutboxUpdate, PruneStats};
 use jiff::Timestamp;
 use rusqlite::{Connection, TransactionBehavior};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -22,6 +22,16 @@ pub(super) enum Command {
     Write(Batch, AckSender),
     /// Delete one chunk of old rows and answer how many went.
     PruneChunk { older_than: Timestamp, chunk: usize, reply: Sender<Result<PruneStats, StoreError>> },
+    /// Change the outbox in one transaction and answer the new row ids.
+    Outbox(OutboxWrite, Sender<Result<Vec<i64>, StoreError>>),
+}
+
+/// A change to the outbox.
+pub(super) enum OutboxWrite {
+    /// Append messages and move cursors.
+    Enqueue(Enqueue),
+    /// Record a delivery attempt.
+    Update(OutboxUpdate),
 }
 
 /// How the writer groups batches into transactions.
@@ -53,6 +63,9 @@ pub(super) fn run(conn: Connection, rx: Receiver<Command>, grouping: Grouping) {
             Command::PruneChunk { older_than, chunk, reply } => {
                 // The caller may have given up waiting; nothing to do then.
                 let _ = reply.send(writer.prune_chunk(older_than, chunk));
+            }
+            Command::Outbox(write, reply) => {
+                let _ = reply.send(writer.outbox(&write));
             }
         }
         if next.is_none() {
@@ -125,8 +138,25 @@ impl Writer {
         let db = |e| StoreError::db("prune", e);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
         let (results, transitions) = queries::prune_chunk(&tx, older_than, chunk).map_err(db)?;
+        // Delivered and given-up alerts go with the results of their time.
+        let limit = i64::try_from(chunk).unwrap_or(i64::MAX);
+        super::outbox::prune_chunk(&tx, older_than.as_microsecond(), limit).map_err(db)?;
         tx.commit().map_err(db)?;
         Ok(PruneStats { results, transitions })
+    }
+}
+
+impl Writer {
+    /// Applies one outbox change in its own transaction.
+    fn outbox(&mut self, write: &OutboxWrite) -> Result<Vec<i64>, StoreError> {
+        let db = |e| StoreError::db("write the outbox", e);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        let ids = match write {
+            OutboxWrite::Enqueue(entry) => super::outbox::enqueue(&tx, entry).map_err(db)?,
+            OutboxWrite::Update(update) => super::outbox::update(&tx, update).map(|()| Vec::new()).map_err(db)?,
+        };
+        tx.commit().map_err(db)?;
+        Ok(ids)
     }
 }
 
