@@ -311,6 +311,41 @@ async fn slack_and_discord_get_their_own_shapes_and_routing_skips_others() {
     engine.shutdown().await;
 }
 
+/// A target whose process was restarted comes back through `unknown`: that resolves its
+/// alert (and ends its reminders) as a direct recovery would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_target_coming_back_is_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = FlipServer::start(200).await;
+    let mut hook = Receiver::start(0).await;
+    let text = format!(
+        "[alerts]\ngroup_wait = \"100ms\"\nrepeat_interval = \"1h\"\n\
+         [[notifiers]]\nname = \"chat\"\nkind = \"webhook\"\nurl = \"{}\"\n{}",
+        hook.url(),
+        target("a", &a.url()),
+    );
+    let config = config(&text, dir.path());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
+    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
+    let mut events = engine.subscribe();
+    all_healthy(&engine, &["a"]).await;
+    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    a.set(503);
+    let alert = hook.next().await;
+    assert_eq!((alert.body["kind"].as_str(), alert.body["status"].as_str()), (Some("alert"), Some("firing")));
+    // What `supervisor::own` does after restarting the target's process.
+    a.set(200);
+    assert!(engine.restarted("a", "restarted (liveness probe failed)").await.unwrap());
+    wait_for(&mut events, "a", TargetStatus::Healthy).await;
+    let resolved = hook.next().await;
+    assert_eq!((resolved.body["kind"].as_str(), resolved.body["status"].as_str()), (Some("alert"), Some("resolved")));
+    let event = &resolved.body["events"][0];
+    assert_eq!((event["from"].as_str(), event["change"].as_str()), (Some("unknown"), Some("resolved")));
+    assert_eq!(resolved.body["firing"], serde_json::json!([]));
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+    engine.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_gets_the_json_on_stdin() {
     let dir = tempfile::tempdir().unwrap();

@@ -49,9 +49,23 @@ impl Grouper {
         self.firing.entry(target.to_string()).or_insert(firing);
     }
 
-    /// Adds a routed event to the window.
+    /// Adds a routed event to the window. A target coming up from `unknown` or `starting`
+    /// resolves it only when it is firing (or a firing event for it waits in the window):
+    /// a process restarted after it went down comes back that way, an ordinary start too.
     pub fn push(&mut self, event: Event) {
+        let fresh_start = event.change == Change::Resolved && super::route::is_fresh(&event.from);
+        if fresh_start && !self.is_firing(&event.target) {
+            return;
+        }
         self.pending.push(event);
+    }
+
+    /// Whether `target` fires, counting the window's events for it.
+    fn is_firing(&self, target: &str) -> bool {
+        match self.pending.iter().rev().find(|e| e.target == target) {
+            Some(last) => last.change == Change::Firing,
+            None => self.firing.contains_key(target),
+        }
     }
 
     /// Whether events wait in the window.

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 pub enum Change {
     /// The target entered a status the notifier fires on (or moved between two of them).
     Firing,
-    /// The target left every firing status for `healthy` or `degraded`.
+    /// The target left every firing status for `healthy` or `degraded`, or came up from
+    /// `unknown` / `starting` (a restarted process, a target a reload started over): the
+    /// latter resolves only a target that is firing (the [`Grouper`](super::group::Grouper)
+    /// drops it otherwise, so an ordinary start says nothing).
     Resolved,
 }
 
@@ -30,11 +33,17 @@ pub fn classify(route: &RouteConfig, from: &str, to: &str, group: Option<&str>, 
     let fires = |status: &str| route.statuses.iter().any(|s| s.as_str() == status);
     if fires(to) {
         Some(Change::Firing)
-    } else if fires(from) && matches!(to, "healthy" | "degraded") {
+    } else if matches!(to, "healthy" | "degraded") && (fires(from) || is_fresh(from)) {
         Some(Change::Resolved)
     } else {
         None
     }
+}
+
+/// Whether `status` is where a target starts over: `unknown` (after a restart of its
+/// process, or a reload that reset it) or `starting`.
+pub(crate) fn is_fresh(status: &str) -> bool {
+    matches!(status, "unknown" | "starting")
 }
 
 #[cfg(test)]
@@ -63,7 +72,7 @@ mod tests {
                     None
                 } else if to == "unhealthy" {
                     Some(Change::Firing)
-                } else if from == "unhealthy" && matches!(to, "healthy" | "degraded") {
+                } else if matches!(from, "unhealthy" | "unknown" | "starting") && matches!(to, "healthy" | "degraded") {
                     Some(Change::Resolved)
                 } else {
                     None

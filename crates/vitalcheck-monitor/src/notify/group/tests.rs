@@ -143,3 +143,29 @@ fn a_window_closes_at_once_for_old_events_read_after_a_restart() {
     g.push(ev("a", "unhealthy", Change::Firing, 0));
     assert!(g.take(t(500)).is_some());
 }
+
+#[test]
+fn coming_up_from_a_restart_resolves_only_a_firing_target() {
+    let mut g = Grouper::new(WAIT, Some(REPEAT), true);
+    let up_from =
+        |target: &str, from: &str, at| Event { from: from.into(), ..ev(target, "healthy", Change::Resolved, at) };
+    // An ordinary start: nothing to say.
+    g.push(up_from("a", "unknown", 0));
+    g.push(up_from("b", "starting", 0));
+    assert!(!g.has_pending());
+    // A firing target restarted (unhealthy -> unknown, not routed) comes up again.
+    g.push(ev("a", "unhealthy", Change::Firing, 1));
+    let m = g.take(t(11)).expect("the firing window");
+    assert_eq!(m.firing.len(), 1);
+    g.push(up_from("a", "unknown", 20));
+    let m = g.take(t(30)).expect("the resolved window");
+    assert_eq!((m.events.len(), m.events[0].change), (1, Change::Resolved));
+    assert!(m.firing.is_empty());
+    assert_eq!(g.take(t(30 + 3600)), None, "no reminder for a target that is up");
+    // Down and restarted within one window: the recovery is in the same message.
+    g.push(ev("b", "unhealthy", Change::Firing, 40));
+    g.push(up_from("b", "starting", 42));
+    let m = g.take(t(50)).expect("one window");
+    assert_eq!(m.events.iter().map(|e| e.change).collect::<Vec<_>>(), [Change::Firing, Change::Resolved]);
+    assert!(m.firing.is_empty());
+}
