@@ -6,7 +6,8 @@
 //! * `VC_PORT`: serve HTTP on 127.0.0.1:PORT. `GET /hang`: from now on every request
 //!   hangs. `GET /exit/N`: exit with N. Anything else: `200 ok`.
 //! * `VC_MODE`, comma separated: `crash=N` (exit with N at once), `ignore-term` (log SIGTERM
-//!   and go on), `grandchild` (start `sleep 1000` in the same process group),
+//!   and go on, logging `alive UNIX_MS` every 20 ms from then on, so a test can tell how
+//!   long it lived after the signal), `grandchild` (start `sleep 1000` in the same process group),
 //!   `term-code=N` (exit with N on SIGTERM or SIGINT; default 0).
 
 use std::io::{BufRead, BufReader, Write};
@@ -23,6 +24,10 @@ pub(crate) fn log(line: &str) {
     writeln!(file, "{line}").expect("write VC_LOG");
 }
 
+fn unix_ms() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_millis()
+}
+
 fn mode(name: &str) -> Option<String> {
     let modes = std::env::var("VC_MODE").unwrap_or_default();
     modes.split(',').find_map(|m| {
@@ -33,8 +38,7 @@ fn mode(name: &str) -> Option<String> {
 
 /// The child program; never returns.
 pub(crate) fn main() -> ! {
-    let ms = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_millis();
-    log(&format!("start {} {ms}", std::process::id()));
+    log(&format!("start {} {}", std::process::id(), unix_ms()));
     if let Some(code) = mode("crash") {
         std::process::exit(code.parse().expect("crash=N"));
     }
@@ -76,6 +80,15 @@ async fn signals() -> ! {
         log(&format!("signal {name}"));
         if stop && mode("ignore-term").is_none() {
             std::process::exit(term_code);
+        }
+        if stop {
+            log(&format!("ignored {name} {}", unix_ms()));
+            std::thread::spawn(|| {
+                loop {
+                    std::thread::sleep(Duration::from_millis(20));
+                    log(&format!("alive {}", unix_ms()));
+                }
+            });
         }
     }
 }
