@@ -176,7 +176,7 @@ const GOLDEN: &[(&str, &str)] = &[
     (
         "invalid-notifier-unknown-field.toml",
         "invalid-notifier-unknown-field.toml:5:1: notifiers[0].secrett: unknown field `secrett`, expected one of \
-         `name`, `kind`, `url`, `headers`, `secret`, `command`, `groups`, `tags`, `statuses`, `send_resolved`",
+         `name`, `kind`, `url`, `headers`, `secret`, `ca`, `command`, `groups`, `tags`, `statuses`, `send_resolved`",
     ),
     (
         "invalid-notifier-missing-url.toml",
@@ -189,6 +189,20 @@ const GOLDEN: &[(&str, &str)] = &[
     (
         "invalid-notifier-url.toml",
         "invalid-notifier-url.toml:4:7: notifiers[0].url: expected an http:// or https:// URL with a host",
+    ),
+    (
+        "invalid-notifier-ca-missing.toml",
+        "invalid-notifier-ca-missing.toml:5:6: notifiers[0].ca: cannot read no-such-ca.pem: No such file or directory (os \
+         error 2)",
+    ),
+    (
+        "invalid-notifier-ca-http.toml",
+        "invalid-notifier-ca-http.toml:5:6: notifiers[0].ca: only used with an https:// url",
+    ),
+    (
+        "invalid-notifier-ca-empty.toml",
+        "invalid-notifier-ca-empty.toml:5:6: notifiers[0].ca: tests/config/invalid-notifier-ca-empty.toml holds no PEM \
+         certificate (-----BEGIN CERTIFICATE-----)",
     ),
     (
         "invalid-notifier-url-secret.toml",

@@ -337,3 +337,25 @@ fn history_results_bound_what_each_target_keeps_in_memory() {
     assert!(config.effective().to_toml().contains("[history]\nresults = 20\n"));
     assert_eq!(parse(&config.effective().to_toml()).history.results, 20);
 }
+
+#[test]
+fn a_notifier_ca_is_read_with_the_config_and_shown_by_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    std::fs::write(dir.path().join("ca.pem"), pem).unwrap();
+    let file = dir.path().join("vitalcheck.toml");
+    let text =
+        "[[notifiers]]\nname = \"ops\"\nkind = \"webhook\"\nurl = \"https://hooks.example.com/x\"\nca = \"ca.pem\"\n";
+    let config = Config::parse_with_env(text, file.to_str().unwrap(), env).unwrap_or_else(|e| panic!("{e}"));
+    let ca = config.notifiers[0].ca.as_ref().expect("a ca");
+    assert_eq!(ca.path(), dir.path().join("ca.pem"));
+    assert_eq!(ca.pem(), pem.as_bytes());
+    let shown = config.effective().to_toml();
+    assert!(shown.contains(&format!("ca = \"{}\"", dir.path().join("ca.pem").display())), "{shown}");
+    let again = Config::parse_with_env(&shown, file.to_str().unwrap(), env).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.effective().to_toml(), shown);
+
+    let command = "[[notifiers]]\nname = \"x\"\nkind = \"command\"\ncommand = [\"true\"]\nca = \"ca.pem\"\n";
+    let err = Config::parse_with_env(command, file.to_str().unwrap(), env).unwrap_err();
+    assert!(err.to_string().contains("notifiers[0].ca: not used by kind = \"command\""), "{err}");
+}

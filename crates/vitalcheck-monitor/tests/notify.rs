@@ -475,6 +475,90 @@ async fn https_receivers_must_present_a_trusted_certificate() {
     tls.abort();
 }
 
+/// An https receiver whose certificate is signed by a private CA gets the alert once the
+/// notifier names that CA in `ca` (its relative path taken from the config's directory).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_receiver_under_a_private_ca_gets_the_alert_with_ca() {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A private CA and a certificate for 127.0.0.1 that it signs.
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&leaf_key, &issuer).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let server = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone(), ca_cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Answers 200 to one request per connection and hands over the request's body.
+    let (bodies, mut received) = mpsc::unbounded_channel();
+    let tls = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok(mut stream) = acceptor.accept(stream).await else { continue };
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            let body = loop {
+                let Ok(n) = stream.read(&mut buf).await else { break None };
+                if n == 0 {
+                    break None;
+                }
+                raw.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&raw).to_string();
+                let Some((head, body)) = text.split_once("\r\n\r\n") else { continue };
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    break Some(body.to_owned());
+                }
+            };
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+            let _ = stream.shutdown().await;
+            if let Some(body) = body {
+                let _ = bodies.send(body);
+            }
+        }
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("private-ca.pem"), ca_cert.pem()).unwrap();
+    let a = FlipServer::start(200).await;
+    let text = format!(
+        "[alerts]\ngroup_wait = \"100ms\"\n\
+         [[notifiers]]\nname = \"tls\"\nkind = \"webhook\"\nurl = \"https://{addr}/hook\"\nca = \"private-ca.pem\"\n{}",
+        target("a", &a.url()),
+    );
+    let config = config(&text, dir.path());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
+    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
+    all_healthy(&engine, &["a"]).await;
+    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    a.set(503);
+    let body = tokio::time::timeout(Duration::from_secs(20), received.recv()).await.unwrap().unwrap();
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((body["kind"].as_str(), body["status"].as_str()), (Some("alert"), Some("firing")));
+    assert_eq!(targets_of(&body["events"]), ["a"]);
+    let stats = dispatcher.stats();
+    dispatcher.shutdown(Duration::from_secs(5)).await;
+    let counts = stats.snapshot();
+    assert!(counts.iter().any(|(n, result, c)| n == "tls" && *result == "delivered" && *c == 1), "{counts:?}");
+    engine.shutdown().await;
+    tls.abort();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_adds_and_removes_notifiers() {
     let dir = tempfile::tempdir().unwrap();

@@ -66,7 +66,7 @@ mod validate;
 
 pub use effective::EffectiveConfig;
 pub use error::ConfigError;
-pub use notify::{AlertStatus, AlertsConfig, NotifierConfig, NotifierKind, RouteConfig, Secret, SecretUrl};
+pub use notify::{AlertStatus, AlertsConfig, CaFile, NotifierConfig, NotifierKind, RouteConfig, Secret, SecretUrl};
 pub use process::{DEFAULT_GRACE, ProcessConfig};
 pub use server::{DEFAULT_LISTEN, MIN_TOKEN_LEN, ServerConfig, Token};
 

@@ -33,6 +33,8 @@ use super::effective::CommandView;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -155,7 +157,41 @@ pub struct NotifierConfig {
     pub kind: NotifierKind,
     /// Which transitions it gets.
     pub route: RouteConfig,
+    /// Certificates an https receiver may chain to besides the public roots (`ca`).
+    pub ca: Option<CaFile>,
     pub(crate) view: NotifierView,
+}
+
+/// A PEM file of CA certificates (`ca = "..."`) that a notifier's https receiver may
+/// chain to, besides the public (webpki) roots: a private CA. Read with the config, so a
+/// missing or empty file is a config error; `Debug` shows the path.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CaFile {
+    path: PathBuf,
+    pem: Arc<[u8]>,
+}
+
+impl CaFile {
+    /// A CA file read from `path` with contents `pem` (checked by the caller).
+    pub fn new(path: PathBuf, pem: Vec<u8>) -> Self {
+        CaFile { path, pem: pem.into() }
+    }
+
+    /// Where it was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The PEM text.
+    pub fn pem(&self) -> &[u8] {
+        &self.pem
+    }
+}
+
+impl fmt::Debug for CaFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CaFile({})", self.path.display())
+    }
 }
 
 /// Where a notifier sends. `Debug` hides URLs' paths, header values, the secret and
@@ -207,7 +243,7 @@ impl NotifierConfig {
     /// A notifier (for embedding programs and tests).
     pub fn new(name: impl Into<String>, kind: NotifierKind, route: RouteConfig) -> Self {
         let view = NotifierView::of(&kind);
-        NotifierConfig { name: name.into(), kind, route, view }
+        NotifierConfig { name: name.into(), kind, route, ca: None, view }
     }
 
     /// The kind's name: `webhook`, `slack`, `discord` or `command`.
@@ -228,6 +264,7 @@ impl fmt::Debug for NotifierConfig {
             .field("kind", &self.kind_name())
             .field("shown", &self.view)
             .field("route", &self.route)
+            .field("ca", &self.ca)
             .finish()
     }
 }
@@ -315,6 +352,8 @@ pub(crate) struct NotifierEntryView {
     secret: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     command: Option<CommandView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ca: Option<String>,
     groups: Vec<String>,
     tags: Vec<String>,
     statuses: Vec<AlertStatus>,
@@ -343,6 +382,7 @@ pub(crate) fn notifier_view(n: &NotifierConfig) -> NotifierEntryView {
         headers: v.headers,
         secret: v.secret,
         command: v.command,
+        ca: n.ca.as_ref().map(|ca| ca.path.display().to_string().replace("${", "$${")),
         groups: n.route.groups.clone(),
         tags: n.route.tags.clone(),
         statuses: n.route.statuses.clone(),

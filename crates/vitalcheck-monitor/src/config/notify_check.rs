@@ -6,7 +6,7 @@ use super::duration;
 use super::effective::CommandView;
 use super::error::{ConfigError, FieldPath};
 use super::notify::{
-    AlertStatus, AlertsConfig, NotifierConfig, NotifierKind, NotifierView, RouteConfig, Secret, SecretUrl,
+    AlertStatus, AlertsConfig, CaFile, NotifierConfig, NotifierKind, NotifierView, RouteConfig, Secret, SecretUrl,
 };
 use super::validate::Ctx;
 use serde::Deserialize;
@@ -40,6 +40,7 @@ pub(crate) struct RawNotifier {
     #[serde(default)]
     headers: BTreeMap<String, String>,
     secret: Option<String>,
+    ca: Option<String>,
     command: Option<Vec<String>>,
     #[serde(default)]
     groups: Vec<String>,
@@ -117,6 +118,10 @@ pub(crate) fn notifiers(
             return Err(ctx.error(&at.key("name"), message));
         }
         let (kind, view) = kind(ctx, entry, &at)?;
+        let ca = match &entry.ca {
+            None => None,
+            Some(written) => Some(ca_file(ctx, written, &kind, &at.key("ca"))?),
+        };
         for (j, group) in entry.groups.iter().enumerate() {
             if !groups.contains(&group.as_str()) {
                 let message = format!("unknown group {group:?}; define it in [[groups]]");
@@ -133,7 +138,7 @@ pub(crate) fn notifiers(
             statuses,
             send_resolved: entry.send_resolved.unwrap_or(true),
         };
-        out.push(NotifierConfig { name: entry.name.clone(), kind, route, view });
+        out.push(NotifierConfig { name: entry.name.clone(), kind, route, ca, view });
     }
     Ok(out)
 }
@@ -236,6 +241,34 @@ fn secret_error(ctx: &Ctx<'_>, at: &FieldPath, message: impl Into<String>) -> Co
     err.snippet = None;
     err
 }
+
+/// `ca`: a PEM file of CA certificates for an `https://` receiver (a relative path is
+/// taken from the config file's directory), read now so that a missing file is a config
+/// error.
+fn ca_file(ctx: &Ctx<'_>, written: &str, kind: &NotifierKind, at: &FieldPath) -> Result<CaFile, ConfigError> {
+    let https = match kind {
+        NotifierKind::Webhook { url, .. } | NotifierKind::Slack { url } | NotifierKind::Discord { url } => {
+            url.expose().scheme() == "https"
+        }
+        _ => return Err(ctx.error(at, "not used by kind = \"command\"")),
+    };
+    if !https {
+        return Err(ctx.error(at, "only used with an https:// url"));
+    }
+    let path = std::path::PathBuf::from(ctx.string(at, written)?.value);
+    let path = match std::path::Path::new(ctx.file).parent() {
+        Some(dir) if path.is_relative() => dir.join(path),
+        _ => path,
+    };
+    let pem = std::fs::read(&path).map_err(|e| ctx.error(at, format!("cannot read {}: {e}", path.display())))?;
+    if !pem.windows(CERTIFICATE.len()).any(|w| w == CERTIFICATE) {
+        let message = format!("{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path.display());
+        return Err(ctx.error(at, message));
+    }
+    Ok(CaFile::new(path, pem))
+}
+
+const CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
 
 /// An `http://` or `https://` URL; the error never quotes it (it may hold a token).
 fn url(ctx: &Ctx<'_>, written: &str, at: &FieldPath) -> Result<SecretUrl, ConfigError> {

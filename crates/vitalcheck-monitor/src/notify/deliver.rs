@@ -14,13 +14,14 @@ pub(crate) async fn deliver(
     payload: &str,
     timeout: Duration,
 ) -> Result<(), String> {
+    let ca = notifier.ca.as_ref();
     let attempt = async {
         match &notifier.kind {
             NotifierKind::Webhook { url, headers, secret } => {
-                webhook::send(url, headers, secret.as_ref(), id, payload).await
+                webhook::send(url, ca, headers, secret.as_ref(), id, payload).await
             }
-            NotifierKind::Slack { url } => slack::send(url, id, &parse(payload)?).await,
-            NotifierKind::Discord { url } => discord::send(url, id, &parse(payload)?).await,
+            NotifierKind::Slack { url } => slack::send(url, ca, id, &parse(payload)?).await,
+            NotifierKind::Discord { url } => discord::send(url, ca, id, &parse(payload)?).await,
             NotifierKind::Command { argv } => command::send(argv, id, payload).await,
         }
     };

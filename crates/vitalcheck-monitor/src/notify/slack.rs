@@ -3,7 +3,7 @@
 
 use super::payload::Payload;
 use super::{DELIVERY_HEADER, http};
-use crate::config::SecretUrl;
+use crate::config::{CaFile, SecretUrl};
 use hyper::body::Bytes;
 
 /// Slack cuts long messages; stay well inside its 40,000 characters.
@@ -15,7 +15,7 @@ pub(crate) fn body(payload: &Payload) -> String {
 }
 
 /// Posts `payload` to the webhook.
-pub(crate) async fn send(url: &SecretUrl, delivery: i64, payload: &Payload) -> Result<(), String> {
+pub(crate) async fn send(url: &SecretUrl, ca: Option<&CaFile>, delivery: i64, payload: &Payload) -> Result<(), String> {
     let headers = [(DELIVERY_HEADER.to_string(), delivery.to_string())];
-    http::post(url.expose(), &headers, Bytes::from(body(payload))).await.map(drop)
+    http::post(url.expose(), ca, &headers, Bytes::from(body(payload))).await.map(drop)
 }

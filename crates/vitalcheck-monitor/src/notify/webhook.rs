@@ -5,7 +5,7 @@
 
 use super::sign::{SIGNATURE_HEADER, TIMESTAMP_HEADER, signature};
 use super::{DELIVERY_HEADER, http};
-use crate::config::{Secret, SecretUrl};
+use crate::config::{CaFile, Secret, SecretUrl};
 use hyper::body::Bytes;
 
 /// The headers of one webhook request, in order.
@@ -29,6 +29,7 @@ pub(crate) fn headers(
 /// Sends `payload` (the JSON document) to the webhook.
 pub(crate) async fn send(
     url: &SecretUrl,
+    ca: Option<&CaFile>,
     custom: &[(String, Secret)],
     secret: Option<&Secret>,
     delivery: i64,
@@ -36,7 +37,7 @@ pub(crate) async fn send(
 ) -> Result<(), String> {
     let now = jiff::Timestamp::now().as_second();
     let headers = headers(custom, secret, delivery, now, payload.as_bytes());
-    http::post(url.expose(), &headers, Bytes::copy_from_slice(payload.as_bytes())).await.map(drop)
+    http::post(url.expose(), ca, &headers, Bytes::copy_from_slice(payload.as_bytes())).await.map(drop)
 }
 
 #[cfg(test)]
