@@ -352,6 +352,61 @@ fn vitalcheck_run_owns_a_targets_process() {
     assert!(run.seen.iter().any(|l| l.contains("process stopped")), "{:#?}", run.seen);
 }
 
+/// A reload starts the processes of new `process` tables, stops those of removed ones and
+/// restarts one whose table changed (the old one gone before the new one starts).
+#[test]
+fn a_reload_starts_stops_and_restarts_owned_processes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let [child_exe, filter, exact, nocapture] = <[String; 4]>::try_from(supervise::child_argv()).expect("argv");
+    // Each child serves its own port: `sh` sets VC_PORT, then becomes the child.
+    let target = |name: &str, port: u16, grace: &str| {
+        format!(
+            "[[targets]]\nname = \"{name}\"\ntarget = \"http://127.0.0.1:{port}/livez\"\ninterval = \"100ms\"\n\
+             timeout = \"100ms\"\nprocess = {{ command = [\"sh\", \"-c\", \"VC_PORT={port} exec \\\"$0\\\" \\\"$@\\\"\", \
+             {child_exe:?}, {filter:?}, {exact:?}, {nocapture:?}], grace = \"{grace}\" }}\n"
+        )
+    };
+    let (one, two) = (free_port(), free_port());
+    let config = dir.path().join("vitalcheck.toml");
+    let head = "[storage]\npath = \"vc.db\"\n[server]\nlisten = \"off\"\n";
+    std::fs::write(&config, format!("{head}{}", target("one", one, "2s"))).expect("write config");
+    let args = vec!["run".to_owned(), "-c".to_owned(), config.display().to_string()];
+    let mut run = Supervise::spawn(args, &[], |_| {});
+    run.wait_for("to=healthy");
+    let first = starts(&run.child_log());
+    assert_eq!(first.len(), 1, "{first:?}");
+
+    // "one" changes (its grace), "two" is new.
+    std::fs::write(&config, format!("{head}{}{}", target("one", one, "3s"), target("two", two, "2s"))).expect("write");
+    run.signal(Signal::HUP);
+    let (changed, _) = run.wait_for("processes changed");
+    assert!(changed.contains("started=1") && changed.contains("restarted=1"), "{changed}");
+    let all = poll(|| Some(starts(&run.child_log())).filter(|s| s.len() == 3), "three starts");
+    assert!(!alive(first[0].0), "the changed process's old run is still alive");
+    assert!(all[1..].iter().all(|(pid, _)| alive(*pid)), "{all:?}");
+    poll(|| get(two, "/livez").filter(|r| r.0 == 200), "the new target's process to answer");
+    // Which of the two is which: the port `sh` put in the child's environment.
+    let port_of = |pid: u32| {
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        environ
+            .split(|b| *b == 0)
+            .find_map(|v| std::str::from_utf8(v.strip_prefix(b"VC_PORT=")?).ok()?.parse::<u16>().ok())
+    };
+    let (one_now, two_now) = if port_of(all[2].0) == Some(two) { (all[1].0, all[2].0) } else { (all[2].0, all[1].0) };
+    assert_eq!((port_of(one_now), port_of(two_now)), (Some(one), Some(two)));
+
+    // "one" goes away.
+    std::fs::write(&config, format!("{head}{}", target("two", two, "2s"))).expect("write");
+    run.signal(Signal::HUP);
+    let (changed, _) = run.wait_for("processes changed");
+    assert!(changed.contains("stopped=1"), "{changed}");
+    poll(|| (!alive(one_now)).then_some(()), "the removed target's process to stop");
+    assert!(alive(two_now));
+    run.signal(Signal::TERM);
+    assert_eq!(run.wait_exit().code(), Some(0));
+    assert!(!alive(two_now), "the process outlived vitalcheck run");
+}
+
 #[test]
 fn a_startup_probe_gates_liveness_and_restarts_a_child_that_never_comes_up() {
     // Nothing listens on `closed`: startup fails 2 times in a row, the child is restarted;

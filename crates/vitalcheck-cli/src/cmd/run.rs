@@ -1,11 +1,13 @@
 //! `vitalcheck run -c FILE`: monitor every target of the config in the foreground.
 
+mod processes;
 mod reload;
 mod serve;
 
 use crate::instance::InstanceLock;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use processes::Processes;
 use reload::Reloader;
 use serve::Server;
 use std::path::PathBuf;
@@ -139,13 +141,19 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
             .await
             .context("cannot start the alert dispatcher")?,
     );
-    let reloader = Arc::new(Reloader::new(Arc::clone(&engine), Arc::clone(&dispatcher), args.config.clone(), &config));
+    let processes = Arc::new(Processes::start(&engine, &config).await);
+    let reloader = Arc::new(Reloader::new(
+        Arc::clone(&engine),
+        Arc::clone(&dispatcher),
+        Arc::clone(&processes),
+        args.config.clone(),
+        &config,
+    ));
     let server = listener.map(|listener| {
         let store: Arc<dyn Store> = store.clone();
         let alerts = dispatcher.stats();
         Server::start(listener, Arc::clone(&engine), store, config.server.clone(), Arc::clone(&reloader), alerts)
     });
-    let processes = Processes::start(&engine, &config);
     tracing::info!(
         targets = config.targets.len(),
         notifiers = config.notifiers.len(),
@@ -179,38 +187,6 @@ pub(crate) async fn run(args: RunArgs) -> Result<ExitCode> {
         "vitalcheck run stopped"
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// The processes of targets with a `process` table, each kept alive by
-/// `supervisor::own` (from the config at start; a reload does not change them).
-struct Processes {
-    stop: tokio::sync::watch::Sender<bool>,
-    owners: tokio::task::JoinSet<()>,
-}
-
-impl Processes {
-    fn start(engine: &Arc<Engine>, config: &Config) -> Processes {
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let mut owners = tokio::task::JoinSet::new();
-        for target in &config.targets {
-            let Some(process) = target.process.clone() else { continue };
-            let (engine, name, stopped) = (Arc::clone(engine), target.name.clone(), stopped.clone());
-            owners.spawn(async move {
-                match vitalcheck_monitor::supervisor::own(engine, name.clone(), process, stopped).await {
-                    Ok(outcome) => {
-                        tracing::info!(target = %name, code = outcome.exit_code(), "process supervision ended")
-                    }
-                    Err(err) => tracing::error!(target = %name, error = %err, "process supervision failed"),
-                }
-            });
-        }
-        Processes { stop, owners }
-    }
-
-    async fn stop(mut self) {
-        let _ = self.stop.send(true);
-        while self.owners.join_next().await.is_some() {}
-    }
 }
 
 /// The signals `run` acts on.

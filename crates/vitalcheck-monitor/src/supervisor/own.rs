@@ -57,7 +57,7 @@ pub async fn own(
                     _ = stopped(&mut stop) => return Ok(Outcome::Stopped { code: ended.code }),
                 }
                 let reason = format!("restarted (restart {attempt} since reset, {total} in total): {cause}");
-                // A target removed by a reload: its process still runs until `stop`.
+                // A target a reload removed: `stop` is on its way (false is fine).
                 let _ = engine.restarted(&name, &reason).await;
             }
         }

@@ -1,6 +1,7 @@
 //! Reloading the config of a running `vitalcheck run`: one path for SIGHUP and
 //! `POST /api/v1/reload`.
 
+use super::processes::Processes;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Mutex;
@@ -15,6 +16,8 @@ pub(super) struct Reloader {
     engine: Arc<Engine>,
     /// Takes the reloaded `[alerts]` and `[[notifiers]]`.
     dispatcher: Arc<Dispatcher>,
+    /// Takes the reloaded `process` tables.
+    processes: Arc<Processes>,
     file: PathBuf,
     running: Mutex<(Storage, ServerConfig)>,
     /// `[history]` as the engine started with it (changing it takes a restart).
@@ -22,9 +25,15 @@ pub(super) struct Reloader {
 }
 
 impl Reloader {
-    pub(super) fn new(engine: Arc<Engine>, dispatcher: Arc<Dispatcher>, file: PathBuf, config: &Config) -> Reloader {
+    pub(super) fn new(
+        engine: Arc<Engine>,
+        dispatcher: Arc<Dispatcher>,
+        processes: Arc<Processes>,
+        file: PathBuf,
+        config: &Config,
+    ) -> Reloader {
         let running = Mutex::new((config.storage.clone(), config.server.clone()));
-        Reloader { engine, dispatcher, file, running, history: config.history.clone() }
+        Reloader { engine, dispatcher, processes, file, running, history: config.history.clone() }
     }
 
     /// Reads the config again and applies it; a bad file, or one that moves the store, is
@@ -67,6 +76,7 @@ impl Reloader {
         let outcome = match self.engine.reload(&config).await {
             Ok(report) => {
                 self.dispatcher.reload(&config).await;
+                self.processes.apply(&config).await;
                 tracing::info!(
                     added = report.added,
                     removed = report.removed,
