@@ -58,6 +58,13 @@ wait in the store's outbox, so a restart (even kill -9) neither loses nor repeat
 (a receiver may see one again only if killed between its 2xx and the mark; drop it by
 the X-Vitalcheck-Delivery header). Notifier URLs, headers and secrets are never logged.
 
+Processes (a target's `process = { command = [...] }`): `run` starts the command and
+restarts it when the target turns unhealthy (not by its readiness probe) or it exits,
+with the restart policy and backoff of `vitalcheck supervise`; each restart is a
+transition to unknown (stored, in /metrics, sent to the alerts). A reload starts,
+stops and restarts processes whose table was added, removed or changed; SIGTERM stops
+them first, each within its grace.
+
 Logs go to stderr; RUST_LOG sets the level (default info), e.g.
 RUST_LOG=vitalcheck_monitor=debug. Target passwords and tokens are never logged.
 
