@@ -108,6 +108,24 @@ async fn all_healthy(engine: &Engine, names: &[&str]) {
     tokio::time::timeout(Duration::from_secs(20), wait).await.expect("targets healthy within 20 s");
 }
 
+/// An engine over a fresh SQLite store in `dir` with `config`, the targets `healthy` up,
+/// and a dispatcher started after that (fast retries); `events` subscribed before.
+struct Running {
+    store: Arc<dyn Store>,
+    engine: Engine,
+    events: tokio::sync::broadcast::Receiver<vitalcheck_monitor::engine::TransitionEvent>,
+    dispatcher: Dispatcher,
+}
+
+async fn running(config: &vitalcheck_monitor::config::Config, dir: &std::path::Path, healthy: &[&str]) -> Running {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.join("vc.db")).unwrap());
+    let engine = Engine::start(config, Arc::clone(&store), engine_options()).await.unwrap();
+    let events = engine.subscribe();
+    all_healthy(&engine, healthy).await;
+    let dispatcher = Dispatcher::start(Arc::clone(&store), config, fast()).await.unwrap();
+    Running { store, engine, events, dispatcher }
+}
+
 fn header<'a>(r: &'a Received, name: &str) -> &'a str {
     r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_else(|| panic!("no {name} header"))
 }
@@ -149,10 +167,7 @@ async fn webhook_groups_retries_signs_and_resolves() {
         target("b", &b.url()),
     );
     let config = config(&text, dir.path());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
-    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    all_healthy(&engine, &["a", "b"]).await;
-    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    let Running { store, engine, dispatcher, .. } = running(&config, dir.path(), &["a", "b"]).await;
 
     a.set(503);
     b.set(503);
@@ -222,10 +237,7 @@ async fn the_signature_covers_timestamp_and_body() {
         target("a", &a.url()),
     );
     let config = config(&text, dir.path());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
-    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    all_healthy(&engine, &["a"]).await;
-    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    let Running { engine, dispatcher, .. } = running(&config, dir.path(), &["a"]).await;
     a.set(503);
     let got = hook.next().await;
     let ts: i64 = header(&got, "x-vitalcheck-timestamp").parse().unwrap();
@@ -251,10 +263,7 @@ async fn a_target_still_down_is_repeated() {
         target("a", &a.url()),
     );
     let config = config(&text, dir.path());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
-    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    all_healthy(&engine, &["a"]).await;
-    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    let Running { engine, dispatcher, .. } = running(&config, dir.path(), &["a"]).await;
     a.set(503);
     let alert = hook.next().await;
     assert_eq!(alert.body["kind"], "alert");
@@ -289,11 +298,7 @@ async fn slack_and_discord_get_their_own_shapes_and_routing_skips_others() {
         target("other", &other.url()),
     );
     let config = config(&text, dir.path());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
-    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    let mut events = engine.subscribe();
-    all_healthy(&engine, &["a", "other"]).await;
-    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    let Running { engine, mut events, dispatcher, .. } = running(&config, dir.path(), &["a", "other"]).await;
     // "other" is in no group: neither notifier hears about it.
     other.set(503);
     wait_for(&mut events, "other", TargetStatus::Unhealthy).await;
@@ -325,11 +330,7 @@ async fn a_restarted_target_coming_back_is_resolved() {
         target("a", &a.url()),
     );
     let config = config(&text, dir.path());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
-    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    let mut events = engine.subscribe();
-    all_healthy(&engine, &["a"]).await;
-    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    let Running { engine, mut events, dispatcher, .. } = running(&config, dir.path(), &["a"]).await;
     a.set(503);
     let alert = hook.next().await;
     assert_eq!((alert.body["kind"].as_str(), alert.body["status"].as_str()), (Some("alert"), Some("firing")));
@@ -358,11 +359,7 @@ async fn a_command_gets_the_json_on_stdin() {
         target("a", &a.url()),
     );
     let config = config(&text, dir.path());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
-    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    let mut events = engine.subscribe();
-    all_healthy(&engine, &["a"]).await;
-    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    let Running { engine, mut events, dispatcher, .. } = running(&config, dir.path(), &["a"]).await;
     a.set(503);
     wait_for(&mut events, "a", TargetStatus::Unhealthy).await;
     // The command renames its file into place when done; wait for that (bounded).
@@ -395,10 +392,7 @@ async fn a_restart_neither_loses_nor_repeats() {
         )
     };
     let config = config(&text(&refusing.url()), dir.path());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
-    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    all_healthy(&engine, &["a"]).await;
-    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    let Running { store, engine, dispatcher, .. } = running(&config, dir.path(), &["a"]).await;
     a.set(503);
     let refused = refusing.next().await;
     assert_eq!(refused.answered, 503);
@@ -453,10 +447,7 @@ async fn https_receivers_must_present_a_trusted_certificate() {
         target("a", &a.url()),
     );
     let config = config(&text, dir.path());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
-    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    all_healthy(&engine, &["a"]).await;
-    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    let Running { store, engine, dispatcher, .. } = running(&config, dir.path(), &["a"]).await;
     a.set(503);
     // The client speaks TLS and refuses the self-signed certificate, twice (a retry).
     for _ in 0..2 {
@@ -542,10 +533,7 @@ async fn an_https_receiver_under_a_private_ca_gets_the_alert_with_ca() {
         target("a", &a.url()),
     );
     let config = config(&text, dir.path());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
-    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    all_healthy(&engine, &["a"]).await;
-    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    let Running { engine, dispatcher, .. } = running(&config, dir.path(), &["a"]).await;
     a.set(503);
     let body = tokio::time::timeout(Duration::from_secs(20), received.recv()).await.unwrap().unwrap();
     let body: Value = serde_json::from_str(&body).unwrap();
@@ -570,11 +558,7 @@ async fn a_reload_adds_and_removes_notifiers() {
     };
     let text = |notifiers: &str| format!("[alerts]\ngroup_wait = \"100ms\"\n{notifiers}{}", target("a", &a.url()));
     let config = config(&text(&notifier("one", &one)), dir.path());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
-    let engine = Engine::start(&config, Arc::clone(&store), engine_options()).await.unwrap();
-    let mut events = engine.subscribe();
-    all_healthy(&engine, &["a"]).await;
-    let dispatcher = Dispatcher::start(Arc::clone(&store), &config, fast()).await.unwrap();
+    let Running { engine, mut events, dispatcher, .. } = running(&config, dir.path(), &["a"]).await;
     a.set(503);
     assert_eq!(one.next().await.body["status"], "firing");
 
