@@ -31,6 +31,7 @@ const FAMILIES: &[&str] = &[
     "vitalcheck_target_status",
     "vitalcheck_target_consecutive_failures",
     "vitalcheck_target_last_probe_duration_seconds",
+    "vitalcheck_target_process_restarts",
     "vitalcheck_targets",
     "vitalcheck_probes",
     "vitalcheck_probe_errors",
@@ -239,4 +240,39 @@ async fn openmetrics_content_type_and_no_secret() {
     for secret in [PASSWORD, QUERY_TOKEN, HEADER_SECRET, "admin", "http://", "/health"] {
         assert!(!m.text.contains(secret), "{secret} in\n{}", m.text);
     }
+}
+
+/// A target with a `process` table has a restart counter from the start (0), counting each
+/// restart `vitalcheck run` makes (`Engine::restarted`, what `supervisor::own` calls);
+/// other targets have none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn process_restarts_are_counted_per_target_that_owns_a_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let web = FlipServer::start(200).await;
+    let every = "interval = \"100ms\"\ntimeout = \"100ms\"\n";
+    let text = format!(
+        "[[targets]]\nname = \"app\"\ntarget = \"{url}\"\n{every}process = {{ command = [\"true\"] }}\n\
+         [[targets]]\nname = \"web\"\ntarget = \"{url}\"\n{every}",
+        url = web.url(),
+    );
+    let config = config(&text, dir.path());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("vc.db")).unwrap());
+    let engine = Arc::new(Engine::start(&config, Arc::clone(&store), EngineOptions::default()).await.unwrap());
+    let state = ApiState::new(Arc::clone(&engine), store, config.server.clone(), None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router(state);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let name = "vitalcheck_target_process_restarts_total";
+    let m = Metrics::fetch(addr).await;
+    assert_eq!(m.get(name, &[("target", "app")]), 0.0);
+    assert_eq!(m.value(name, &[("target", "web")]), None, "web owns no process");
+    for _ in 0..2 {
+        assert!(engine.restarted("app", "restarted (test)").await.unwrap());
+    }
+    assert_eq!(Metrics::fetch(addr).await.get(name, &[("target", "app")]), 2.0);
+    // A reload keeps the count.
+    assert!(engine.reload(&config).await.is_ok());
+    assert_eq!(Metrics::fetch(addr).await.get(name, &[("target", "app")]), 2.0);
 }

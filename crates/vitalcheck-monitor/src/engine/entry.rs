@@ -24,6 +24,9 @@ pub(crate) struct Entry {
     pub(crate) last_slot: Slot,
     /// Changed since its state was last handed to the store.
     pub(crate) dirty: bool,
+    /// For a target with a `process` table: its process's restarts since the engine
+    /// started (kept by a reload).
+    pub(crate) restarts: Option<u32>,
 }
 
 impl Entry {

@@ -126,6 +126,7 @@ impl Engine {
                     .max()
                     .unwrap_or(0),
                 last_duration: view.last.as_ref().map(|l| l.latency),
+                restarts: entry.restarts,
             })
             .collect()
     }

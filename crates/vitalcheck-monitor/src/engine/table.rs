@@ -110,6 +110,7 @@ impl Table {
                         last_failure: None,
                         last_slot,
                         dirty: false,
+                        restarts: None,
                     };
                     let view = TargetSnapshot {
                         name: Arc::from(target.name.as_str()),
@@ -123,6 +124,8 @@ impl Table {
                     (entry, view)
                 }
             };
+            let mut entry = entry;
+            entry.restarts = target.process.as_ref().map(|_| entry.restarts.unwrap_or(0));
             table.push(entry, view, target.group.as_deref(), &target.tags, target.critical);
         }
         report.removed = old_targets.len();
@@ -222,6 +225,7 @@ impl Table {
         let transition = entry.state.restarted(since_epoch(at));
         mirror(&entry.state, view);
         entry.dirty = true;
+        entry.restarts = Some(entry.restarts.unwrap_or(0).saturating_add(1));
         Some(transition.map(|t| TransitionEvent {
             target: Arc::clone(&view.name),
             group: view.group.clone(),

@@ -262,6 +262,9 @@ pub struct TargetGauges {
     pub consecutive_failures: u32,
     /// How long its latest probe took, if one ran.
     pub last_duration: Option<Duration>,
+    /// For a target with a `process` table, its process's restarts since the engine
+    /// started.
+    pub restarts: Option<u32>,
 }
 
 /// What a reload changed.

@@ -16,6 +16,7 @@
 //! | `vitalcheck_target_status` | gauge | 0 unknown, 1 starting, 2 healthy, 3 degraded, 4 unhealthy |
 //! | `vitalcheck_target_consecutive_failures` | gauge | the most failures in a row of any of its probes |
 //! | `vitalcheck_target_last_probe_duration_seconds` | gauge | its latest probe's duration (targets probed at least once; blackbox's `probe_duration_seconds`) |
+//! | `vitalcheck_target_process_restarts_total` | counter | restarts of its process since `vitalcheck run` started (targets with a `process` table only) |
 //! | `vitalcheck_targets{group,status}` | gauge | targets per group and status (every status, 0 included) |
 //!
 //! The engine (`engine.rs`), since it started:

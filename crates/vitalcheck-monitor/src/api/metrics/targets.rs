@@ -4,7 +4,7 @@
 use super::Labels;
 use crate::engine::{Engine, TargetGauges};
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeGaugeValue, MetricEncoder};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeGaugeValue, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
 use std::collections::BTreeMap;
@@ -78,6 +78,15 @@ impl Collector for Targets {
         let help = "How long the target's latest probe took.";
         let metric = encoder.encode_descriptor("target_last_probe_duration", help, Some(&Unit::Seconds), gauge)?;
         per_target(metric, &targets, |t| t.last_duration.map(|d| d.as_secs_f64()))?;
+
+        let help = "Restarts of the target's process (a `process` table) since vitalcheck run started.";
+        let mut metric = encoder.encode_descriptor("target_process_restarts", help, None, MetricType::Counter)?;
+        for t in &targets {
+            if let Some(n) = t.restarts {
+                let labels = Labels::new(t.group.as_deref(), [("target", &*t.name)]);
+                metric.encode_family(&labels)?.encode_counter::<NoLabelSet, _, u64>(&u64::from(n), None)?;
+            }
+        }
 
         let mut counts: BTreeMap<Option<&str>, [u64; 5]> = BTreeMap::new();
         let groups = self.engine.groups();
